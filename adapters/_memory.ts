@@ -1,0 +1,373 @@
+import { JobNotFoundError, JobStateError, ShiftworkError } from "../src/errors.js";
+import {
+  checkClaim,
+  checkFilter,
+  checkId,
+  checkLeases,
+  checkListQuery,
+  checkNewJobs,
+  checkNow,
+  checkPrune,
+  checkQueue,
+  checkResults,
+} from "../src/port-schemas.js";
+import type {
+  Attempt,
+  ClaimedJob,
+  JobRecord,
+  JobResult,
+  Json,
+  LeaseStatus,
+  QueueStats,
+  Storage,
+} from "../src/ports.js";
+
+/**
+ * The rules the memory adapter applies, as functions. The meta-test swaps one for a broken rule to
+ * show the conformance suite notices; `memoryStorage()` uses {@link correctRules}.
+ */
+export interface MemoryRules {
+  /** Order of ready jobs in a claim. */
+  compareReady(a: JobRecord, b: JobRecord): number;
+  /** Whether a presented token fences the job. */
+  holdsLease(job: JobRecord, token: string): boolean;
+}
+
+/** The real rules: priority, then run time, then insertion order; the token must match. */
+export const correctRules: MemoryRules = {
+  compareReady: (a, b) => a.priority - b.priority || a.runAt - b.runAt || a.seq - b.seq,
+  holdsLease: (job, token) => job.state === "active" && job.leaseToken === token,
+};
+
+const FINISHED = new Set(["completed", "failed", "cancelled"]);
+
+/** Builds an in-memory Storage that follows `rules`. */
+export function createMemoryStorage(rules: MemoryRules = correctRules): Storage {
+  const jobs = new Map<string, JobRecord>();
+  const keys = new Map<string, string>();
+  const paused = new Set<string>();
+  let seq = 0;
+
+  const copy = <T>(value: T): T => structuredClone(value);
+  const find = (id: string, verb: string): JobRecord => {
+    const job = jobs.get(checkId(id, verb));
+    if (!job) throw new JobNotFoundError(id);
+    return job;
+  };
+  const currentAttempt = (job: JobRecord): Attempt | undefined => job.attempts.at(-1);
+  const endAttempt = (
+    job: JobRecord,
+    now: number,
+    outcome: NonNullable<Attempt["outcome"]>,
+    error: Attempt["error"] = null,
+  ) => {
+    const attempt = currentAttempt(job);
+    if (attempt && attempt.endedAt === null)
+      Object.assign(attempt, { endedAt: now, outcome, error });
+  };
+  const clearLease = (job: JobRecord) => {
+    job.leaseToken = null;
+    job.leaseExpiresAt = null;
+  };
+  const finish = (job: JobRecord, state: JobRecord["state"], now: number) => {
+    job.state = state;
+    job.finishedAt = now;
+    clearLease(job);
+    if (job.key !== null && keys.get(job.key) === job.id) keys.delete(job.key);
+  };
+  const requeue = (job: JobRecord, runAt: number) => {
+    job.state = "waiting";
+    job.runAt = runAt;
+    clearLease(job);
+  };
+
+  const apply = (job: JobRecord, result: JobResult, now: number) => {
+    job.updatedAt = now;
+    switch (result.kind) {
+      case "progress":
+        job.progress = copy(result.progress) as Json;
+        return;
+      case "completed":
+        job.output = copy(result.output) as Json;
+        endAttempt(job, now, "completed");
+        return finish(job, "completed", now);
+      case "failed":
+        job.error = result.error;
+        endAttempt(job, now, "failed", result.error);
+        return finish(job, "failed", now);
+      case "cancelled":
+        job.cancelReason = result.reason;
+        endAttempt(job, now, "cancelled");
+        return finish(job, "cancelled", now);
+      case "retry":
+        job.error = result.error;
+        endAttempt(job, now, "retry", result.error);
+        return requeue(job, result.runAt);
+      case "snoozed":
+        endAttempt(job, now, "snoozed");
+        job.attempt -= 1;
+        return requeue(job, result.runAt);
+      case "released":
+        endAttempt(job, now, "released");
+        job.attempt -= 1;
+        return requeue(job, now);
+    }
+  };
+
+  return {
+    name: "memory",
+    migrate() {},
+
+    enqueue(batch, now) {
+      const checked = checkNewJobs(batch, now);
+      // Work on a draft of the key table so a failure half-way stores nothing.
+      const pendingKeys = new Map<string, JobRecord>();
+      const out = checked.map((item) => {
+        const holderId = item.key === null ? undefined : keys.get(item.key);
+        const holder =
+          (item.key !== null ? pendingKeys.get(item.key) : undefined) ??
+          (holderId !== undefined ? jobs.get(holderId) : undefined);
+        if (holder) return { job: holder, created: false };
+        seq += 1;
+        const job: JobRecord = {
+          id: String(seq),
+          seq,
+          name: item.name,
+          queue: item.queue,
+          input: copy(item.input) as Json,
+          state: "waiting",
+          priority: item.priority,
+          runAt: item.runAt,
+          attempt: 0,
+          maxAttempts: item.maxAttempts,
+          key: item.key,
+          progress: null,
+          output: null,
+          error: null,
+          cancelReason: null,
+          cancelRequested: false,
+          leaseToken: null,
+          leaseExpiresAt: null,
+          attempts: [],
+          createdAt: now,
+          updatedAt: now,
+          finishedAt: null,
+        };
+        if (item.key !== null) pendingKeys.set(item.key, job);
+        return { job, created: true };
+      });
+      for (const { job, created } of out) {
+        if (!created) continue;
+        jobs.set(job.id, job);
+        if (job.key !== null) keys.set(job.key, job.id);
+      }
+      return out.map(({ job, created }) => ({ job: copy(job), created }));
+    },
+
+    claim(request) {
+      const { queues, names, limit, leaseMs, now } = checkClaim(request);
+      const ready = [...jobs.values()]
+        .filter(
+          (job) =>
+            job.state === "waiting" &&
+            job.runAt <= now &&
+            !paused.has(job.queue) &&
+            (!queues?.length || queues.includes(job.queue)) &&
+            (!names?.length || names.includes(job.name)),
+        )
+        .sort(rules.compareReady)
+        .slice(0, limit);
+      return ready.map((job) => {
+        job.state = "active";
+        job.attempt += 1;
+        job.leaseToken = crypto.randomUUID();
+        job.leaseExpiresAt = now + leaseMs;
+        job.updatedAt = now;
+        job.attempts.push({
+          attempt: job.attempt,
+          startedAt: now,
+          endedAt: null,
+          outcome: null,
+          error: null,
+        });
+        return copy(job) as ClaimedJob;
+      });
+    },
+
+    extendLeases(leases, leaseMs, now) {
+      return checkLeases(leases, leaseMs, now).map(({ id, token }): LeaseStatus => {
+        const job = jobs.get(id);
+        if (!job || !rules.holdsLease(job, token)) return "lost";
+        job.leaseExpiresAt = now + leaseMs;
+        return job.cancelRequested ? "cancel-requested" : "extended";
+      });
+    },
+
+    record(results, now) {
+      const checked = checkResults(results, now);
+      return checked.map((result) => {
+        const job = jobs.get(result.id);
+        if (!job || !rules.holdsLease(job, result.token)) return false;
+        apply(job, result, now);
+        return true;
+      });
+    },
+
+    rescueExpired(now) {
+      checkNow(now, "rescueExpired");
+      const rescued: JobRecord[] = [];
+      for (const job of jobs.values()) {
+        if (job.state !== "active" || (job.leaseExpiresAt ?? Number.POSITIVE_INFINITY) > now)
+          continue;
+        const error = {
+          name: "LeaseExpired",
+          message: "lease expired: the worker stopped answering",
+        };
+        endAttempt(job, now, "stalled", error);
+        job.updatedAt = now;
+        if (job.cancelRequested) finish(job, "cancelled", now);
+        else if (job.attempt >= job.maxAttempts) {
+          job.error = error;
+          finish(job, "failed", now);
+        } else requeue(job, now);
+        rescued.push(copy(job));
+      }
+      return rescued;
+    },
+
+    cancel(id, reason, now) {
+      checkNow(now, "cancel");
+      const job = find(id, "cancel");
+      if (job.state === "waiting") {
+        job.cancelReason = String(reason);
+        job.updatedAt = now;
+        finish(job, "cancelled", now);
+      } else if (job.state === "active") {
+        job.cancelRequested = true;
+        job.cancelReason = String(reason);
+        job.updatedAt = now;
+      } else {
+        throw new JobStateError(job.id, job.state, "cancel");
+      }
+      return copy(job);
+    },
+
+    retry(id, now) {
+      checkNow(now, "retry");
+      const job = find(id, "retry");
+      if (job.state !== "failed" && job.state !== "cancelled") {
+        throw new JobStateError(job.id, job.state, "retry");
+      }
+      if (job.key !== null && keys.has(job.key)) {
+        throw new ShiftworkError(
+          `cannot retry job "${job.id}": its key "${job.key}" is held by job "${keys.get(job.key)}"`,
+        );
+      }
+      Object.assign(job, {
+        attempt: 0,
+        runAt: now,
+        finishedAt: null,
+        cancelReason: null,
+        cancelRequested: false,
+        updatedAt: now,
+      });
+      requeue(job, now);
+      if (job.key !== null) keys.set(job.key, job.id);
+      return copy(job);
+    },
+
+    setPaused(queue, isPaused) {
+      checkQueue(queue, "setPaused");
+      if (isPaused) paused.add(queue);
+      else paused.delete(queue);
+    },
+
+    get(id) {
+      const job = jobs.get(checkId(id, "get"));
+      return job ? copy(job) : null;
+    },
+
+    list(query) {
+      const { state, name, queue, limit, cursor } = checkListQuery(query);
+      const matching = [...jobs.values()]
+        .filter(
+          (job) =>
+            (state === undefined || job.state === state) &&
+            (name === undefined || job.name === name) &&
+            (queue === undefined || job.queue === queue) &&
+            (cursor === undefined || job.seq < cursor),
+        )
+        .sort((a, b) => b.seq - a.seq);
+      const page = matching.slice(0, limit);
+      return {
+        jobs: page.map(copy),
+        nextCursor: matching.length > limit ? (page.at(-1)?.seq ?? null) : null,
+      };
+    },
+
+    stats(now) {
+      checkNow(now, "stats");
+      const byQueue = new Map<string, QueueStats>();
+      const entry = (queue: string) => {
+        let stats = byQueue.get(queue);
+        if (!stats) {
+          stats = {
+            queue,
+            paused: paused.has(queue),
+            waiting: 0,
+            delayed: 0,
+            active: 0,
+            completed: 0,
+            failed: 0,
+            cancelled: 0,
+          };
+          byQueue.set(queue, stats);
+        }
+        return stats;
+      };
+      for (const queue of paused) entry(queue);
+      for (const job of jobs.values()) {
+        const stats = entry(job.queue);
+        stats[job.state] += 1;
+        if (job.state === "waiting" && job.runAt > now) stats.delayed += 1;
+      }
+      return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+    },
+
+    prune(request) {
+      const { before, states } = checkPrune(request);
+      let removed = 0;
+      for (const [id, job] of jobs) {
+        if (
+          FINISHED.has(job.state) &&
+          states.includes(job.state as never) &&
+          (job.finishedAt ?? 0) < before
+        ) {
+          jobs.delete(id);
+          removed += 1;
+        }
+      }
+      return removed;
+    },
+
+    nextWakeAt(filter) {
+      const { queues, names } = checkFilter(filter);
+      let earliest: number | null = null;
+      const consider = (time: number) => {
+        if (earliest === null || time < earliest) earliest = time;
+      };
+      for (const job of jobs.values()) {
+        if (job.state === "active" && job.leaseExpiresAt !== null) consider(job.leaseExpiresAt);
+        else if (
+          job.state === "waiting" &&
+          !paused.has(job.queue) &&
+          (!queues?.length || queues.includes(job.queue)) &&
+          (!names?.length || names.includes(job.name))
+        ) {
+          consider(job.runAt);
+        }
+      }
+      return earliest;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import * as v from "valibot";
+import { type AnyJobDefinition, collectJobs } from "./define.js";
+import { parseDuration } from "./duration.js";
+import { type Issue, ValidationError } from "./errors.js";
+import { queueNameSchema } from "./port-schemas.js";
+import type { ClaimFilter } from "./ports.js";
+import { type ResolvedRetryPolicy, retryPolicySchema } from "./retry.js";
+import { parseOrThrow } from "./validate.js";
+
+/** A job definition with its retry policy and timeout resolved. */
+export interface PlannedJob {
+  definition: AnyJobDefinition;
+  policy: ResolvedRetryPolicy;
+  timeoutMs: number | undefined;
+}
+
+/** A set of Workers that claim with one filter. */
+export interface WorkerGroup {
+  /** The key of `workers` it came from: a job name or a queue. */
+  key: string;
+  queue: string;
+  filter: ClaimFilter;
+  count: number;
+}
+
+/** Resolves a job module's definitions: policies and timeouts checked once, up front. */
+export function planJobs(module: unknown): Map<string, PlannedJob> {
+  if (!module || typeof module !== "object") {
+    throw new ValidationError("manager options", [
+      { path: "jobs", message: "expected a job module or an array of definitions" },
+    ]);
+  }
+  const planned = new Map<string, PlannedJob>();
+  for (const [name, definition] of collectJobs(module as never)) {
+    const policy = parseOrThrow(
+      retryPolicySchema,
+      definition.retry ?? {},
+      "job definition",
+      `jobs.${name}.retry`,
+    );
+    let timeoutMs: number | undefined;
+    if (definition.timeout !== undefined) {
+      timeoutMs = parseDuration(definition.timeout);
+      if (timeoutMs === undefined || timeoutMs <= 0) {
+        throw new ValidationError("job definition", [
+          { path: `jobs.${name}.timeout`, message: "expected a duration above 0" },
+        ]);
+      }
+    }
+    if (definition.queue !== undefined) {
+      parseOrThrow(queueNameSchema, definition.queue, "job definition", `jobs.${name}.queue`);
+    }
+    planned.set(name, { definition, policy, timeoutMs });
+  }
+  return planned;
+}
+
+/**
+ * Turns `workers` (job name or queue → count) into claim groups. A key that names a job claims
+ * that job in any queue; any other key is a queue, claimed for every job this module defines.
+ */
+export function planGroups(
+  counts: Record<string, number>,
+  jobs: Map<string, PlannedJob>,
+): WorkerGroup[] {
+  const allNames = [...jobs.keys()];
+  const issues: Issue[] = [];
+  const groups: WorkerGroup[] = [];
+  for (const [key, count] of Object.entries(counts)) {
+    const job = jobs.get(key);
+    if (job) {
+      groups.push({
+        key,
+        queue: job.definition.queue ?? "default",
+        filter: { names: [key] },
+        count,
+      });
+    } else if (v.is(queueNameSchema, key)) {
+      groups.push({ key, queue: key, filter: { queues: [key], names: allNames }, count });
+    } else {
+      issues.push({ path: `workers.${key}`, message: "not a job name, nor a valid queue name" });
+    }
+  }
+  if (issues.length) throw new ValidationError("manager options", issues);
+  return groups;
+}

@@ -1,0 +1,118 @@
+import * as v from "valibot";
+import { type AnyJobDefinition, directiveOf } from "../define.js";
+import { parseDuration } from "../duration.js";
+import { errorInfo, ShiftworkError, TimeoutError, UnrecoverableError } from "../errors.js";
+import type { FromContext, Json, RunOutcome, RunRequest, ToContext } from "../ports.js";
+import { asJson, toIssues } from "../validate.js";
+
+/** What an executor needs from its host: the definitions and a way to send messages back. */
+export interface ExecutorOptions {
+  jobs: ReadonlyMap<string, AnyJobDefinition>;
+  send(message: FromContext): void;
+}
+
+/** Runs handlers for one execution context; a host feeds it messages. */
+export interface Executor {
+  receive(message: ToContext): void;
+  /** Ids of jobs whose handlers have not returned yet. */
+  running(): string[];
+}
+
+function abortReason(message: Extract<ToContext, { type: "abort" }>): Error {
+  if (message.reason === "timeout") return new TimeoutError(message.timeoutMs ?? 0);
+  return new ShiftworkError(message.reason === "cancel" ? "cancelled" : "shutting down");
+}
+
+/**
+ * The host-independent body of an execution context: the inline scheduler calls it directly, a
+ * thread or Bun worker binds it to its message port. It never touches storage.
+ */
+export function createExecutor({ jobs, send }: ExecutorOptions): Executor {
+  const controllers = new Map<string, AbortController>();
+
+  async function run(job: RunRequest): Promise<RunOutcome> {
+    const definition = jobs.get(job.name);
+    if (!definition) {
+      return failed(new UnrecoverableError(`name: unknown job "${job.name}" in this job module`));
+    }
+    const parsed = v.safeParse(definition.input, job.input);
+    if (!parsed.success) {
+      const detail = toIssues("input", parsed.issues)
+        .map((i) => `${i.path}: ${i.message}`)
+        .join("; ");
+      return failed(new UnrecoverableError(`invalid input: ${detail}`));
+    }
+    const controller = new AbortController();
+    controllers.set(job.id, controller);
+    const ctx = {
+      jobId: job.id,
+      attempt: job.attempt,
+      maxAttempts: job.maxAttempts,
+      signal: controller.signal,
+      progress(value: number | { [key: string]: Json }) {
+        send({
+          type: "progress",
+          id: job.id,
+          token: job.token,
+          progress: asJson(value, "progress", "progress"),
+        });
+      },
+      log(message: string, data?: Json) {
+        send({
+          type: "log",
+          id: job.id,
+          message: String(message),
+          ...(data === undefined ? {} : { data }),
+        });
+      },
+    };
+    try {
+      const value = await definition.run(parsed.output, ctx);
+      const directive = directiveOf(value);
+      if (directive?.kind === "snooze") {
+        const delayMs = parseDuration(directive.delay);
+        if (delayMs === undefined) {
+          return failed(new UnrecoverableError("snooze: delay is not a duration"));
+        }
+        return { kind: "snoozed", delayMs };
+      }
+      if (directive?.kind === "cancel") return { kind: "cancelled", reason: directive.reason };
+      if (definition.output) {
+        const checked = v.safeParse(definition.output, value);
+        if (!checked.success) {
+          const detail = toIssues("output", checked.issues)
+            .map((i) => `${i.path}: ${i.message}`)
+            .join("; ");
+          return failed(new ShiftworkError(`invalid output: ${detail}`));
+        }
+      }
+      return { kind: "completed", output: asJson(value, "output", "output") };
+    } catch (error) {
+      return failed(error);
+    } finally {
+      controllers.delete(job.id);
+    }
+  }
+
+  return {
+    receive(message) {
+      if (message.type === "run") {
+        const { job } = message;
+        void run(job).then((outcome) =>
+          send({ type: "done", id: job.id, token: job.token, outcome }),
+        );
+      } else {
+        controllers.get(message.id)?.abort(abortReason(message));
+      }
+    },
+    running: () => [...controllers.keys()],
+  };
+}
+
+function failed(error: unknown): RunOutcome {
+  return {
+    kind: "failed",
+    error: errorInfo(error),
+    unrecoverable: error instanceof UnrecoverableError,
+  };
+}

@@ -1,0 +1,621 @@
+import type * as v from "valibot";
+import { type EnqueueItem, prepareJob } from "./_enqueue.js";
+import { GroupCommit } from "./_group-commit.js";
+import { decide, type ResultBody as ResultBodyOf } from "./_outcome.js";
+import { type PlannedJob, planGroups, planJobs, type WorkerGroup } from "./_plan.js";
+import type { AnyJobDefinition, InputOf } from "./define.js";
+import {
+  errorInfo,
+  ShiftworkError,
+  StorageError,
+  TimeoutError,
+  ValidationError,
+} from "./errors.js";
+import { JobEvent, type JobEventInit, ManagerErrorEvent, type ManagerEventType } from "./events.js";
+import {
+  type EnqueueOptions,
+  listOptionsSchema,
+  managerSettingsSchema,
+  pruneOptionsSchema,
+  stopOptionsSchema,
+} from "./options.js";
+import type {
+  ClaimedJob,
+  ErrorInfo,
+  FromContext,
+  JobPage,
+  JobRecord,
+  JobResult,
+  NewJob,
+  QueueStats,
+  RunOutcome,
+  Scheduler,
+  Storage,
+} from "./ports.js";
+import { parseOrThrow } from "./validate.js";
+import { Worker } from "./worker.js";
+
+export type { EnqueueItem } from "./_enqueue.js";
+
+/** A job module: an array of definitions, or a module namespace whose exports include them. */
+export type JobModule = readonly AnyJobDefinition[] | Record<string, unknown>;
+
+type DefinitionsOf<M> = M extends readonly (infer D)[]
+  ? D
+  : { [K in keyof M]: M[K] extends AnyJobDefinition ? M[K] : never }[keyof M];
+type NameOf<M> = DefinitionsOf<M> extends { name: infer N extends string } ? N : never;
+type InputByName<M, N> = InputOf<Extract<DefinitionsOf<M>, { name: N }>>;
+
+/** Options of {@link createManager}. */
+export interface ManagerOptions<M extends JobModule> {
+  storage: Storage;
+  scheduler: Scheduler;
+  /** The job definitions: an array, or `import * as jobs from "./jobs.js"`. */
+  jobs: M;
+  /** How many Workers serve each job name or queue, e.g. `{ "email.send": 4, default: 2 }`. */
+  workers: Record<string, number>;
+  /** How long a claim holds a job before others may rescue it. Default 30s. */
+  lease?: number | string;
+  /** How often the leases of in-flight jobs are renewed. Default a third of the lease. */
+  heartbeat?: number | string;
+  /** How often expired leases of other (dead) processes are looked for. Default 5s. */
+  rescueInterval?: number | string;
+  /** Default deadline of a graceful `stop`. Default 30s. */
+  stopTimeout?: number | string;
+  /** Clock in milliseconds since the epoch. Default `Date.now`. */
+  now?: () => number;
+  /** Source of randomness for backoff jitter. Default `Math.random`. */
+  random?: () => number;
+}
+
+/** Filters of {@link Manager.list}. */
+export type ListOptions = v.InferInput<typeof listOptionsSchema>;
+
+interface InFlight {
+  job: ClaimedJob;
+  worker: Worker;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+type EventTag = [Exclude<ManagerEventType, "error">, JobEventInit];
+
+interface Group extends WorkerGroup {
+  workers: Worker[];
+}
+
+const STORAGE_RETRY_MIN_MS = 100;
+const STORAGE_RETRY_MAX_MS = 5_000;
+/** A drain made only of microtasks would starve timers (heartbeats, timeouts): yield this often. */
+const YIELD_EVERY_MS = 20;
+/** Floor of the wake-up delay when something due could not be claimed (a race, an expired lease). */
+const IDLE_RETRY_MS = 25;
+
+/**
+ * Owns the Workers and is the only thing that talks to storage: claims in batches, renews every
+ * lease it holds in one call, group-commits results fenced by their lease tokens, and rescues the
+ * expired leases of processes that died. Dispatches {@link JobEvent}s.
+ */
+export class Manager<M extends JobModule = JobModule> extends EventTarget {
+  readonly #storage: Storage;
+  readonly #scheduler: Scheduler;
+  readonly #jobs: Map<string, PlannedJob>;
+  readonly #definitions: Map<string, AnyJobDefinition>;
+  readonly #groups: Group[];
+  readonly #workers: Worker[] = [];
+  readonly #inFlight = new Map<string, InFlight>();
+  readonly #results: GroupCommit<EventTag>;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #leaseMs: number;
+  readonly #heartbeatMs: number;
+  readonly #rescueMs: number;
+  readonly #stopTimeoutMs: number;
+
+  #state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
+  #pumping = false;
+  #pumpAgain = false;
+  #pumpQueued = false;
+  #lastYield = 0;
+  #nextHeartbeat = 0;
+  #nextRescue = 0;
+  #storageRetryMs = 0;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: ManagerOptions<M>) {
+    super();
+    if (!options || typeof options !== "object") {
+      throw new ValidationError("manager options", [
+        { path: "options", message: "expected an object" },
+      ]);
+    }
+    const issues = [];
+    if (!options.storage || typeof options.storage.claim !== "function") {
+      issues.push({ path: "storage", message: "expected a Storage (e.g. memoryStorage())" });
+    }
+    if (!options.scheduler || typeof options.scheduler.spawn !== "function") {
+      issues.push({ path: "scheduler", message: "expected a Scheduler (e.g. inlineScheduler())" });
+    }
+    if (issues.length) throw new ValidationError("manager options", issues);
+    const settings = parseOrThrow(managerSettingsSchema, options, "manager options", "");
+    this.#storage = options.storage;
+    this.#scheduler = options.scheduler;
+    this.#jobs = planJobs(options.jobs);
+    this.#definitions = new Map([...this.#jobs].map(([name, job]) => [name, job.definition]));
+    this.#now = options.now ?? (() => Date.now());
+    this.#random = options.random ?? Math.random;
+    this.#leaseMs = settings.lease;
+    this.#heartbeatMs = settings.heartbeat ?? Math.max(1, Math.floor(settings.lease / 3));
+    this.#rescueMs = settings.rescueInterval;
+    this.#stopTimeoutMs = settings.stopTimeout;
+    this.#groups = planGroups(settings.workers, this.#jobs).map((plan) => ({
+      ...plan,
+      workers: Array.from({ length: plan.count }, (_, i) => {
+        const worker = new Worker(`${plan.key}#${i + 1}`, plan.key, plan.queue, {
+          wantsWork: () => this.#requestPump(),
+          stopped: (w) => void w.context?.terminate(),
+        });
+        this.#workers.push(worker);
+        return worker;
+      }),
+    }));
+    this.#results = new GroupCommit<EventTag>({
+      write: (results) => this.#call("record", () => this.#storage.record(results, this.#now())),
+      settled: (tag, result, written) => this.#announce(tag, result, written),
+      failed: (error) => this.#dispatchError("record", error),
+    });
+  }
+
+  // ---- life cycle -------------------------------------------------------------------------
+
+  /** Migrates storage, starts an execution context per Worker, and begins claiming. */
+  async start(): Promise<void> {
+    if (this.#state !== "new") throw new ShiftworkError(`start: manager is already ${this.#state}`);
+    this.#state = "starting";
+    await this.#call("migrate", () => this.#storage.migrate());
+    for (const worker of this.#workers) worker.context = await this.#spawn(worker);
+    this.#state = "started";
+    this.#nextHeartbeat = this.#now() + this.#heartbeatMs;
+    this.#requestPump();
+  }
+
+  /**
+   * Stops claiming; lets in-flight jobs finish until `timeout`, then aborts their signals and
+   * releases their leases so any process can take them at once. `graceful: false` does not wait.
+   */
+  async stop(options?: { graceful?: boolean; timeout?: number | string }): Promise<void> {
+    const { graceful, timeout } = parseOrThrow(stopOptionsSchema, options, "stop options", "");
+    if (this.#state === "stopped" || this.#state === "stopping") return;
+    this.#state = "stopping";
+    this.#scheduler.wakeAt(null, () => {});
+    const stopping = this.#workers.map((worker) => worker.stop());
+    if (graceful && this.#inFlight.size > 0) {
+      await this.#waitIdle(timeout ?? this.#stopTimeoutMs);
+    }
+    for (const entry of [...this.#inFlight.values()]) {
+      entry.worker.context?.send({ type: "abort", id: entry.job.id, reason: "shutdown" });
+      this.#settle(entry, { kind: "released" }, ["released", this.#eventInit(entry.job)]);
+    }
+    await Promise.all(stopping);
+    await this.#results.flush();
+    await this.#scheduler.close?.();
+    this.#state = "stopped";
+  }
+
+  #waitIdle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  // ---- enqueue ----------------------------------------------------------------------------
+
+  /**
+   * Adds a job. With a `key`, a second enqueue while the first job is waiting or active returns
+   * that job instead of adding another. Throws {@link UnknownJobError} or {@link ValidationError}
+   * (naming the field) and stores nothing when the input or options are wrong.
+   */
+  async enqueue<D extends AnyJobDefinition>(
+    job: D,
+    input: InputOf<D>,
+    options?: EnqueueOptions,
+  ): Promise<JobRecord>;
+  async enqueue<N extends NameOf<M>>(
+    name: N,
+    input: InputByName<M, N>,
+    options?: EnqueueOptions,
+  ): Promise<JobRecord>;
+  async enqueue(
+    job: AnyJobDefinition | string,
+    input: unknown,
+    options?: EnqueueOptions,
+  ): Promise<JobRecord> {
+    const name = typeof job === "string" ? job : job?.name;
+    const item = options === undefined ? { name, input } : { name, input, options };
+    const [record] = await this.#insert([prepareJob(this.#jobs, item, "", this.#now())]);
+    return record as JobRecord;
+  }
+
+  /** Adds many jobs in one storage transaction: all of them, or (on any bad item) none. */
+  async enqueueMany(items: readonly EnqueueItem[]): Promise<JobRecord[]> {
+    if (!Array.isArray(items)) {
+      throw new ValidationError("enqueueMany", [{ path: "jobs", message: "expected an array" }]);
+    }
+    const now = this.#now();
+    return this.#insert(items.map((item, i) => prepareJob(this.#jobs, item, `jobs[${i}].`, now)));
+  }
+
+  async #insert(jobs: NewJob[]): Promise<JobRecord[]> {
+    if (jobs.length === 0) return [];
+    const results = await this.#call("enqueue", () => this.#storage.enqueue(jobs, this.#now()));
+    for (const { job, created } of results) {
+      if (created) this.#emit("enqueued", this.#eventInit(job));
+    }
+    this.#requestPump();
+    return results.map((r) => r.job);
+  }
+
+  // ---- queries and unfenced verbs ---------------------------------------------------------
+
+  /** A job by id, or `null`. */
+  get(id: string): Promise<JobRecord | null> {
+    return this.#call("get", () => this.#storage.get(id));
+  }
+
+  /** Jobs newest first, filtered by state, name or queue; pass `nextCursor` back for the next page. */
+  list(options: ListOptions = {}): Promise<JobPage> {
+    const query = parseOrThrow(listOptionsSchema, options, "list options", "");
+    return this.#call("list", () => this.#storage.list(query));
+  }
+
+  /** Counts by queue and state. */
+  stats(): Promise<QueueStats[]> {
+    return this.#call("stats", () => this.#storage.stats(this.#now()));
+  }
+
+  /** The Workers, with their state and current job. */
+  workers(): Worker[] {
+    return [...this.#workers];
+  }
+
+  /**
+   * Cancels a job. A waiting job is cancelled at once; an active one has its signal aborted: here
+   * at once, in another process at its next lease extension.
+   */
+  async cancel(id: string, reason = "cancelled"): Promise<JobRecord> {
+    const job = await this.#call("cancel", () => this.#storage.cancel(id, reason, this.#now()));
+    const local = this.#inFlight.get(job.id);
+    if (local) this.#cancelLocal(local, reason);
+    else if (job.state === "cancelled")
+      this.#emit("cancelled", { ...this.#eventInit(job), reason });
+    return job;
+  }
+
+  /** Runs a failed or cancelled job again, now, with a fresh set of attempts. */
+  async retry(id: string): Promise<JobRecord> {
+    const job = await this.#call("retry", () => this.#storage.retry(id, this.#now()));
+    this.#requestPump();
+    return job;
+  }
+
+  /**
+   * Pauses a queue, or every queue of this Manager. The pause is stored, so every process sharing
+   * the storage stops claiming it; this Manager's workers of that queue become `paused`.
+   */
+  async pause(queue?: string): Promise<void> {
+    for (const q of this.#queuesOf(queue)) {
+      await this.#call("setPaused", () => this.#storage.setPaused(q, true));
+      for (const worker of this.#workers) if (worker.queue === q) worker.pause();
+    }
+  }
+
+  /** Resumes a paused queue, or every queue of this Manager. */
+  async resume(queue?: string): Promise<void> {
+    for (const q of this.#queuesOf(queue)) {
+      await this.#call("setPaused", () => this.#storage.setPaused(q, false));
+      for (const worker of this.#workers) if (worker.queue === q) worker.resume();
+    }
+    this.#requestPump();
+  }
+
+  #queuesOf(queue: string | undefined): string[] {
+    if (queue !== undefined) return [queue];
+    const queues = new Set<string>(this.#workers.map((w) => w.queue));
+    for (const { definition } of this.#jobs.values()) queues.add(definition.queue ?? "default");
+    return [...queues];
+  }
+
+  /** Deletes finished jobs that finished more than `olderThan` ago. Returns how many. */
+  async prune(options: {
+    olderThan: number | string;
+    states?: ("completed" | "failed" | "cancelled")[];
+  }): Promise<number> {
+    const { olderThan, states } = parseOrThrow(pruneOptionsSchema, options, "prune options", "");
+    const before = this.#now() - olderThan;
+    return this.#call("prune", () => this.#storage.prune({ before, states }));
+  }
+
+  // ---- the claim loop ---------------------------------------------------------------------
+
+  #requestPump(): void {
+    if (this.#state !== "started") return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      void this.#pump();
+    });
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#state !== "started" || this.#pumping) return;
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        if (this.#now() - this.#lastYield > YIELD_EVERY_MS) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          this.#lastYield = this.#now();
+          if (this.#state !== "started") return;
+        }
+        await this.#housekeeping();
+        for (const group of this.#groups) await this.#fill(group);
+      } while (this.#pumpAgain && this.#state === "started");
+      await this.#armWake();
+      this.#storageRetryMs = 0;
+    } catch (error) {
+      this.#dispatchError("claim", error);
+      // Storage trouble: try again with backoff rather than spinning.
+      this.#storageRetryMs = Math.min(
+        STORAGE_RETRY_MAX_MS,
+        Math.max(STORAGE_RETRY_MIN_MS, this.#storageRetryMs * 2),
+      );
+      if (this.#state === "started") {
+        this.#scheduler.wakeAt(this.#now() + this.#storageRetryMs, () => this.#requestPump());
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  async #housekeeping(): Promise<void> {
+    const now = this.#now();
+    if (now >= this.#nextHeartbeat) {
+      this.#nextHeartbeat = now + this.#heartbeatMs;
+      await this.#heartbeat();
+    }
+    if (now >= this.#nextRescue) {
+      this.#nextRescue = now + this.#rescueMs;
+      const rescued = await this.#call("rescueExpired", () => this.#storage.rescueExpired(now));
+      for (const job of rescued) {
+        const init = this.#eventInit(job);
+        this.#emit("stalled", init);
+        if (job.state === "failed") this.#emit("failed", { ...init, ...errorOf(job.error) });
+        if (job.state === "cancelled") {
+          this.#emit("cancelled", { ...init, reason: job.cancelReason ?? "cancelled" });
+        }
+      }
+    }
+  }
+
+  async #fill(group: Group): Promise<void> {
+    const idle = group.workers.filter((w) => w.isIdle);
+    if (idle.length === 0) return;
+    const now = this.#now();
+    const claimed = await this.#call("claim", () =>
+      this.#storage.claim({ ...group.filter, limit: idle.length, leaseMs: this.#leaseMs, now }),
+    );
+    for (const [i, job] of claimed.entries()) this.#dispatch(idle[i] as Worker, job);
+  }
+
+  #dispatch(worker: Worker, job: ClaimedJob): void {
+    const entry: InFlight = { job, worker };
+    this.#inFlight.set(job.id, entry);
+    worker._assign(job.id);
+    this.#emit("active", this.#eventInit(job));
+    const timeoutMs = this.#jobs.get(job.name)?.timeoutMs;
+    if (timeoutMs !== undefined) {
+      entry.timer = setTimeout(() => this.#onTimeout(entry, timeoutMs), timeoutMs);
+    }
+    const { id, leaseToken: token, name, input, attempt, maxAttempts } = job;
+    worker.context?.send({ type: "run", job: { id, token, name, input, attempt, maxAttempts } });
+  }
+
+  /** Arms the scheduler's one slot for the earliest of: a due job, a lease to renew or rescue. */
+  async #armWake(): Promise<void> {
+    const now = this.#now();
+    let earliest = this.#nextRescue;
+    if (this.#inFlight.size > 0) earliest = Math.min(earliest, this.#nextHeartbeat);
+    for (const group of this.#groups) {
+      if (!group.workers.some((w) => w.isIdle)) continue;
+      const due = await this.#call("nextWakeAt", () => this.#storage.nextWakeAt(group.filter));
+      if (due !== null) earliest = Math.min(earliest, due);
+    }
+    if (this.#state !== "started") return;
+    if (earliest <= now) {
+      // Something is due that this pump could not claim: most likely an expired lease of a dead
+      // process. Rescue on the next pump, and wait a little so a race cannot spin the loop.
+      this.#nextRescue = now;
+      earliest = now + IDLE_RETRY_MS;
+    }
+    this.#scheduler.wakeAt(earliest, () => this.#requestPump());
+  }
+
+  async #heartbeat(): Promise<void> {
+    const entries = [...this.#inFlight.values()];
+    if (entries.length === 0) return;
+    const leases = entries.map((e) => ({ id: e.job.id, token: e.job.leaseToken }));
+    const statuses = await this.#call("extendLeases", () =>
+      this.#storage.extendLeases(leases, this.#leaseMs, this.#now()),
+    );
+    for (const [i, status] of statuses.entries()) {
+      const entry = entries[i] as InFlight;
+      if (this.#inFlight.get(entry.job.id) !== entry) continue;
+      if (status === "lost") {
+        // Someone rescued the job: stop running it here; its result would be refused anyway.
+        this.#drop(entry);
+        entry.worker.context?.send({ type: "abort", id: entry.job.id, reason: "shutdown" });
+        this.#emit("stale", { ...this.#eventInit(entry.job), refused: "extendLeases" });
+      } else if (status === "cancel-requested") {
+        this.#cancelLocal(entry, "cancelled");
+      }
+    }
+  }
+
+  // ---- results ----------------------------------------------------------------------------
+
+  #onMessage(worker: Worker, message: FromContext): void {
+    const entry = this.#inFlight.get(message.id);
+    if (message.type === "log") {
+      this.#emit("log", {
+        jobId: message.id,
+        name: entry?.job.name ?? "",
+        queue: entry?.job.queue ?? "",
+        attempt: entry?.job.attempt ?? 0,
+        message: message.message,
+        ...(message.data === undefined ? {} : { data: message.data }),
+      });
+      return;
+    }
+    // A message about a job this worker no longer holds (timed out, cancelled, lost): ignore it.
+    if (!entry || entry.worker !== worker || entry.job.leaseToken !== message.token) return;
+    if (message.type === "progress") {
+      const { id, leaseToken: token } = entry.job;
+      this.#results.add(
+        { id, token, kind: "progress", progress: message.progress },
+        undefined,
+        true,
+      );
+      this.#emit("progress", { ...this.#eventInit(entry.job), progress: message.progress });
+      return;
+    }
+    this.#complete(entry, message.outcome);
+  }
+
+  #complete(entry: InFlight, outcome: RunOutcome): void {
+    const policy = (this.#jobs.get(entry.job.name) as PlannedJob).policy;
+    const decision = decide(entry.job, outcome, policy, this.#now(), this.#random);
+    this.#settle(entry, decision.result, [
+      decision.event,
+      { ...this.#eventInit(entry.job), ...decision.detail },
+    ]);
+  }
+
+  #onTimeout(entry: InFlight, ms: number): void {
+    if (this.#inFlight.get(entry.job.id) !== entry) return;
+    const abort = { type: "abort", id: entry.job.id, reason: "timeout", timeoutMs: ms } as const;
+    entry.worker.context?.send(abort);
+    const error = errorInfo(new TimeoutError(ms));
+    this.#complete(entry, { kind: "failed", error, unrecoverable: false });
+  }
+
+  #cancelLocal(entry: InFlight, reason: string): void {
+    entry.worker.context?.send({ type: "abort", id: entry.job.id, reason: "cancel" });
+    this.#complete(entry, { kind: "cancelled", reason });
+  }
+
+  #spawn(worker: Worker) {
+    return this.#scheduler.spawn({
+      workerId: worker.id,
+      jobs: this.#definitions,
+      onMessage: (message) => this.#onMessage(worker, message),
+      onExit: (error) => this.#onContextExit(worker, error),
+    });
+  }
+
+  /** A context died by itself: fail only its job, and replace the context. */
+  #onContextExit(worker: Worker, error: ErrorInfo): void {
+    const exited = new ShiftworkError(`worker ${worker.id} exited: ${error.message}`);
+    this.#dispatchError("execution context", exited);
+    const entry = worker.currentJobId ? this.#inFlight.get(worker.currentJobId) : undefined;
+    worker.context = null;
+    if (entry)
+      this.#complete(entry, { kind: "failed", error: errorInfo(exited), unrecoverable: false });
+    if (this.#state !== "started" || worker.state === "stopped") return;
+    void (async () => {
+      try {
+        worker.context = await this.#spawn(worker);
+        this.#requestPump();
+      } catch (spawnError) {
+        this.#dispatchError("spawn", spawnError);
+      }
+    })();
+  }
+
+  /** Takes a job off its worker and queues its fenced result for the next group commit. */
+  #settle(entry: InFlight, result: ResultBodyOf, event: EventTag): void {
+    this.#drop(entry);
+    const { id, leaseToken: token } = entry.job;
+    this.#results.add({ ...result, id, token } as JobResult, event);
+  }
+
+  #drop(entry: InFlight): void {
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    this.#inFlight.delete(entry.job.id);
+    entry.worker._release();
+    if (this.#inFlight.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  #announce(tag: EventTag | undefined, result: JobResult, written: boolean): void {
+    if (written) {
+      if (tag) this.#emit(tag[0], tag[1]);
+      return;
+    }
+    const init = tag?.[1];
+    this.#emit("stale", {
+      jobId: result.id,
+      name: init?.name ?? "",
+      queue: init?.queue ?? "",
+      attempt: init?.attempt ?? 0,
+      refused: result.kind,
+    });
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------
+
+  /** Every storage call goes through here: promises normalised, errors prefixed with the adapter. */
+  async #call<T>(verb: string, fn: () => T | Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof ShiftworkError) throw error;
+      throw new StorageError(this.#storage.name, verb, error);
+    }
+  }
+
+  #eventInit(job: JobRecord): JobEventInit {
+    return { jobId: job.id, name: job.name, queue: job.queue, attempt: job.attempt };
+  }
+
+  #emit(type: Exclude<ManagerEventType, "error">, init: JobEventInit): void {
+    this.dispatchEvent(new JobEvent(type, init));
+  }
+
+  #dispatchError(during: string, error: unknown): void {
+    this.dispatchEvent(new ManagerErrorEvent(during, error));
+  }
+}
+
+const errorOf = (error: ErrorInfo | null) => (error ? { error } : {});
+
+/**
+ * Creates a {@link Manager}. Call `start()` to begin.
+ *
+ * @example
+ * const manager = createManager({
+ *   storage: memoryStorage(),
+ *   scheduler: inlineScheduler(),
+ *   jobs: [sendEmail],
+ *   workers: { "email.send": 4 },
+ * });
+ */
+export function createManager<const M extends JobModule>(options: ManagerOptions<M>): Manager<M> {
+  return new Manager(options);
+}

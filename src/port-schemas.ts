@@ -1,0 +1,128 @@
+/**
+ * valibot schemas of the Storage port's arguments, so every adapter rejects bad input the same way
+ * before it changes anything.
+ * @module
+ */
+import * as v from "valibot";
+import type { ClaimRequest, JobResult, Lease, ListQuery, NewJob, PruneRequest } from "./ports.js";
+import { JOB_STATES } from "./ports.js";
+import { parseOrThrow } from "./validate.js";
+
+const time = v.pipe(v.number(), v.finite(), v.minValue(0));
+const int = v.pipe(v.number(), v.integer());
+const text = v.pipe(v.string(), v.minLength(1), v.maxLength(1000));
+const errorInfo = v.object({
+  name: v.optional(v.string()),
+  message: v.string(),
+  stack: v.optional(v.string()),
+});
+
+/** A queue name: letters, digits and `_ . : -`, so it is safe in URLs and object names. */
+export const queueNameSchema = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.maxLength(100),
+  v.regex(/^[A-Za-z0-9_.:-]+$/, "use letters, digits and _ . : - only"),
+);
+
+const newJob = v.object({
+  name: text,
+  queue: queueNameSchema,
+  input: v.unknown(),
+  priority: int,
+  runAt: time,
+  maxAttempts: v.pipe(int, v.minValue(1)),
+  key: v.nullable(text),
+});
+
+const lease = v.object({ id: text, token: text });
+const idList = v.optional(v.array(v.string()));
+
+const result = v.variant("kind", [
+  v.object({ ...lease.entries, kind: v.literal("completed"), output: v.unknown() }),
+  v.object({ ...lease.entries, kind: v.literal("failed"), error: errorInfo }),
+  v.object({ ...lease.entries, kind: v.literal("retry"), error: errorInfo, runAt: time }),
+  v.object({ ...lease.entries, kind: v.literal("snoozed"), runAt: time }),
+  v.object({ ...lease.entries, kind: v.literal("cancelled"), reason: v.string() }),
+  v.object({ ...lease.entries, kind: v.literal("released") }),
+  v.object({ ...lease.entries, kind: v.literal("progress"), progress: v.unknown() }),
+]);
+
+/** Checks an enqueue batch. */
+export const checkNewJobs = (jobs: unknown, now: unknown): readonly NewJob[] => {
+  parseOrThrow(time, now, "enqueue", "now");
+  return parseOrThrow(v.array(newJob), jobs, "enqueue", "jobs") as NewJob[];
+};
+
+/** Checks a claim request. */
+export const checkClaim = (request: unknown): ClaimRequest =>
+  parseOrThrow(
+    v.object({
+      queues: idList,
+      names: idList,
+      limit: v.pipe(int, v.minValue(1), v.maxValue(10_000)),
+      leaseMs: v.pipe(int, v.minValue(1)),
+      now: time,
+    }),
+    request,
+    "claim",
+    "",
+  );
+
+/** Checks lease extensions. */
+export const checkLeases = (leases: unknown, leaseMs: unknown, now: unknown): readonly Lease[] => {
+  parseOrThrow(v.pipe(int, v.minValue(1)), leaseMs, "extendLeases", "leaseMs");
+  parseOrThrow(time, now, "extendLeases", "now");
+  return parseOrThrow(v.array(lease), leases, "extendLeases", "leases");
+};
+
+/** Checks a batch of results. */
+export const checkResults = (results: unknown, now: unknown): readonly JobResult[] => {
+  parseOrThrow(time, now, "record", "now");
+  return parseOrThrow(v.array(result), results, "record", "results") as JobResult[];
+};
+
+/** Checks a job id. */
+export const checkId = (id: unknown, verb: string): string => parseOrThrow(text, id, verb, "id");
+
+/** Checks a time argument. */
+export const checkNow = (now: unknown, verb: string): number =>
+  parseOrThrow(time, now, verb, "now");
+
+/** Checks a queue name argument. */
+export const checkQueue = (queue: unknown, verb: string): string =>
+  parseOrThrow(queueNameSchema, queue, verb, "queue");
+
+/** Checks a list query. */
+export const checkListQuery = (query: unknown): ListQuery =>
+  parseOrThrow(
+    v.object({
+      state: v.optional(v.picklist(JOB_STATES)),
+      name: v.optional(v.string()),
+      queue: v.optional(v.string()),
+      limit: v.pipe(int, v.minValue(1), v.maxValue(1000)),
+      cursor: v.optional(v.pipe(int, v.minValue(0))),
+    }),
+    query,
+    "list",
+    "",
+  );
+
+/** Checks a prune request. */
+export const checkPrune = (request: unknown): PruneRequest =>
+  parseOrThrow(
+    v.object({
+      before: time,
+      states: v.pipe(
+        v.array(v.picklist(["completed", "failed", "cancelled"])),
+        v.minLength(1, "name at least one finished state"),
+      ),
+    }),
+    request,
+    "prune",
+    "",
+  );
+
+/** Checks a claim filter. */
+export const checkFilter = (filter: unknown) =>
+  parseOrThrow(v.object({ queues: idList, names: idList }), filter, "nextWakeAt", "filter");

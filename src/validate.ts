@@ -1,0 +1,89 @@
+import * as v from "valibot";
+import { type Issue, ValidationError } from "./errors.js";
+import type { Json } from "./ports.js";
+
+/** Turns valibot issues into {@link Issue}s whose paths start at `root` (e.g. `input.to`). */
+export function toIssues(root: string, issues: readonly v.BaseIssue<unknown>[]): Issue[] {
+  return issues.map((issue) => {
+    let path = root;
+    for (const item of issue.path ?? []) {
+      const key = (item as { key: unknown }).key;
+      path += typeof key === "number" ? `[${key}]` : path ? `.${String(key)}` : String(key);
+    }
+    return { path: path || "(root)", message: issue.message };
+  });
+}
+
+/** Parses `value` with `schema`, or throws a {@link ValidationError} naming `what` and each field. */
+export function parseOrThrow<S extends v.GenericSchema>(
+  schema: S,
+  value: unknown,
+  what: string,
+  root: string,
+): v.InferOutput<S> {
+  const result = v.safeParse(schema, value);
+  if (!result.success) throw new ValidationError(what, toIssues(root, result.issues));
+  return result.output;
+}
+
+const MAX_DEPTH = 64;
+
+/**
+ * Issues that keep `value` from being stored as JSON exactly: functions, symbols, BigInt, cycles,
+ * non-finite numbers, `undefined` in arrays, class instances (a Date would come back as a string).
+ */
+export function jsonIssues(value: unknown, root: string): Issue[] {
+  const issues: Issue[] = [];
+  const seen = new Set<object>();
+  const walk = (item: unknown, path: string, depth: number): void => {
+    if (issues.length >= 10) return;
+    if (item === null || typeof item === "string" || typeof item === "boolean") return;
+    if (typeof item === "number") {
+      if (!Number.isFinite(item)) issues.push({ path, message: `not JSON: ${item}` });
+      return;
+    }
+    if (typeof item !== "object") {
+      issues.push({ path, message: `not JSON: a ${typeof item}` });
+      return;
+    }
+    if (depth > MAX_DEPTH) {
+      issues.push({ path, message: `nested deeper than ${MAX_DEPTH} levels` });
+      return;
+    }
+    if (seen.has(item)) {
+      issues.push({ path, message: "not JSON: a cycle" });
+      return;
+    }
+    seen.add(item);
+    if (Array.isArray(item)) {
+      item.forEach((element, i) => {
+        if (element === undefined)
+          issues.push({ path: `${path}[${i}]`, message: "not JSON: undefined" });
+        else walk(element, `${path}[${i}]`, depth + 1);
+      });
+    } else {
+      const proto = Object.getPrototypeOf(item);
+      if (proto !== Object.prototype && proto !== null) {
+        issues.push({
+          path,
+          message: `not JSON: a ${proto?.constructor?.name ?? "class"} instance`,
+        });
+      } else {
+        for (const [key, element] of Object.entries(item)) {
+          if (element !== undefined) walk(element, `${path}.${key}`, depth + 1);
+        }
+      }
+    }
+    seen.delete(item);
+  };
+  walk(value, root, 0);
+  return issues;
+}
+
+/** Returns `value` as {@link Json}, or throws a {@link ValidationError} saying what is not JSON. */
+export function asJson(value: unknown, what: string, root: string): Json {
+  if (value === undefined) return null;
+  const issues = jsonIssues(value, root);
+  if (issues.length > 0) throw new ValidationError(what, issues);
+  return value as Json;
+}

@@ -1,0 +1,112 @@
+import type { ExecutionContext } from "./ports.js";
+
+/** A Worker's state. `stopping` finishes its current job, then becomes `stopped` for good. */
+export type WorkerState = "running" | "paused" | "stopping" | "stopped";
+
+/** What a Worker needs from its Manager. */
+export interface WorkerHost {
+  /** The worker may take a job now (resumed, or just finished one). */
+  wantsWork(): void;
+  /** The worker stopped; release what it holds. */
+  stopped(worker: Worker): void;
+}
+
+/**
+ * One slot that runs one job at a time, in an execution context the Scheduler started.
+ * The seed's Thread wrapper: a state, pause/resume/stop, `isRunning`.
+ */
+export class Worker {
+  readonly id: string;
+  /** The job name or queue this worker serves (a key of the Manager's `workers`). */
+  readonly serves: string;
+  /** Queue this worker belongs to, for per-queue pause; a name-keyed worker has its job's queue. */
+  readonly queue: string;
+  #state: WorkerState = "running";
+  #currentJobId: string | null = null;
+  #stopWaiters: (() => void)[] = [];
+  readonly #host: WorkerHost;
+  /** @internal */
+  context: ExecutionContext | null = null;
+
+  constructor(id: string, serves: string, queue: string, host: WorkerHost) {
+    this.id = id;
+    this.serves = serves;
+    this.queue = queue;
+    this.#host = host;
+  }
+
+  get state(): WorkerState {
+    return this.#state;
+  }
+
+  /** Id of the job this worker is running, or `null`. */
+  get currentJobId(): string | null {
+    return this.#currentJobId;
+  }
+
+  /** True while the worker takes new jobs. */
+  get isRunning(): boolean {
+    return this.#state === "running";
+  }
+
+  /** True when the worker is free to take a job. */
+  get isIdle(): boolean {
+    return this.#state === "running" && this.#currentJobId === null && this.context !== null;
+  }
+
+  /** Stops taking new jobs; the current one runs to its end. */
+  pause(): void {
+    if (this.#state === "running") this.#state = "paused";
+  }
+
+  /** Takes new jobs again after {@link pause}. */
+  resume(): void {
+    if (this.#state !== "paused") return;
+    this.#state = "running";
+    this.#host.wantsWork();
+  }
+
+  /** Stops for good once the current job ends. Resolves when the worker is `stopped`. */
+  stop(): Promise<void> {
+    if (this.#state === "stopped") return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.#stopWaiters.push(resolve));
+    this.#state = "stopping";
+    if (this.#currentJobId === null) this.#finishStop();
+    return done;
+  }
+
+  /** @internal The Manager handed this worker a job. */
+  _assign(jobId: string): void {
+    this.#currentJobId = jobId;
+  }
+
+  /** @internal The worker's job ended (or was taken from it). */
+  _release(): void {
+    this.#currentJobId = null;
+    if (this.#state === "stopping") this.#finishStop();
+    else if (this.#state === "running") this.#host.wantsWork();
+  }
+
+  #finishStop(): void {
+    this.#state = "stopped";
+    this.#host.stopped(this);
+    for (const resolve of this.#stopWaiters.splice(0)) resolve();
+  }
+
+  /** A plain snapshot for APIs and dashboards. */
+  toJSON(): {
+    id: string;
+    serves: string;
+    queue: string;
+    state: WorkerState;
+    currentJobId: string | null;
+  } {
+    return {
+      id: this.id,
+      serves: this.serves,
+      queue: this.queue,
+      state: this.#state,
+      currentJobId: this.#currentJobId,
+    };
+  }
+}
