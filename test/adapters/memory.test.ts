@@ -1,0 +1,4 @@
+import { memoryStorage } from "shiftwork/adapters/memory";
+import { testStorageAdapter } from "shiftwork/testing";
+
+testStorageAdapter({ name: "memory storage", create: () => memoryStorage() });

@@ -1,0 +1,70 @@
+import type { NewJob, Storage } from "shiftwork";
+
+/** What the storage cases get: the adapter under test, re-created before every case. */
+export interface StorageCaseContext {
+  /** The storage of the current case (fresh, migrated). */
+  storage(): Storage;
+  /** A second handle on the same database, when the adapter declared `secondHandle`. */
+  second(): Storage;
+  capabilities: StorageCapabilities;
+}
+
+/** What an adapter declares it can do; cases that need more are skipped, never by adapter name. */
+export interface StorageCapabilities {
+  /** `open()` gives a second handle (connection, process-like) on the database `create()` made. */
+  secondHandle?: boolean;
+}
+
+/** A fixed epoch for every case: storage is driven by the `now` it is given, never by a real clock. */
+export const T0 = 1_700_000_000_000;
+
+let counter = 0;
+
+/** A job to enqueue, with sensible defaults. */
+export function newJob(overrides: Partial<NewJob> = {}): NewJob {
+  counter += 1;
+  return {
+    name: "test.job",
+    queue: "default",
+    input: { n: counter },
+    priority: 0,
+    runAt: T0,
+    maxAttempts: 3,
+    key: null,
+    ...overrides,
+  };
+}
+
+/** Awaits whatever a port method returned (value or promise). */
+export const run = async <T>(value: T | Promise<T>): Promise<T> => await value;
+
+/** Calls a port method so that a synchronous throw becomes a rejection, as from an async adapter. */
+export const attempt = async <T>(fn: () => T | Promise<T>): Promise<T> => await fn();
+
+/** Enqueues jobs and returns their ids, in order. */
+export async function seed(storage: Storage, jobs: NewJob[], now = T0): Promise<string[]> {
+  const results = await run(storage.enqueue(jobs, now));
+  return results.map((r) => r.job.id);
+}
+
+/** Claims with defaults: any queue, 10 jobs, 30 s lease, at T0. */
+export async function claim(
+  storage: Storage,
+  options: {
+    limit?: number;
+    now?: number;
+    leaseMs?: number;
+    queues?: string[];
+    names?: string[];
+  } = {},
+) {
+  return run(
+    storage.claim({
+      limit: options.limit ?? 10,
+      leaseMs: options.leaseMs ?? 30_000,
+      now: options.now ?? T0,
+      ...(options.queues ? { queues: options.queues } : {}),
+      ...(options.names ? { names: options.names } : {}),
+    }),
+  );
+}

@@ -1,0 +1,73 @@
+import { expect, it } from "vitest";
+import { claim, newJob, run, type StorageCaseContext, seed, T0 } from "../_context.js";
+
+/** Which ready job a claim takes first, and which it may take at all. */
+export function orderCases(ctx: StorageCaseContext): void {
+  it("claims by priority, then run time, then insertion order", async () => {
+    const storage = ctx.storage();
+    const ids = await seed(storage, [
+      newJob({ priority: 5, runAt: T0 - 3000 }), // 0: low priority, oldest
+      newJob({ priority: 0, runAt: T0 - 1000 }), // 1
+      newJob({ priority: 0, runAt: T0 - 2000 }), // 2: same priority, earlier run time
+      newJob({ priority: -1, runAt: T0 }), // 3: highest priority
+      newJob({ priority: 0, runAt: T0 - 1000 }), // 4: ties with 1, inserted later
+    ]);
+    const claimed = [];
+    for (let i = 0; i < 5; i++) claimed.push(...(await claim(storage, { limit: 1 })));
+    expect(claimed.map((j) => j.id)).toEqual([ids[3], ids[2], ids[1], ids[4], ids[0]]);
+  });
+
+  it("one claim returns its batch in order", async () => {
+    const storage = ctx.storage();
+    const ids = await seed(storage, [newJob({ priority: 2 }), newJob({ priority: 1 }), newJob()]);
+    const claimed = await claim(storage, { limit: 3 });
+    expect(claimed.map((j) => j.id)).toEqual([ids[2], ids[1], ids[0]]);
+  });
+
+  it("claims honour delays", async () => {
+    const storage = ctx.storage();
+    const [later] = await seed(storage, [newJob({ runAt: T0 + 5000 })]);
+    expect(await claim(storage, { now: T0 + 4999 })).toHaveLength(0);
+    const claimed = await claim(storage, { now: T0 + 5000 });
+    expect(claimed.map((j) => j.id)).toEqual([later]);
+  });
+
+  it("claims filter by queue and name", async () => {
+    const storage = ctx.storage();
+    const [a, b, c] = await seed(storage, [
+      newJob({ queue: "q1", name: "x" }),
+      newJob({ queue: "q2", name: "x" }),
+      newJob({ queue: "q1", name: "y" }),
+    ]);
+    expect((await claim(storage, { queues: ["q2"] })).map((j) => j.id)).toEqual([b]);
+    expect((await claim(storage, { queues: ["q1"], names: ["y"] })).map((j) => j.id)).toEqual([c]);
+    expect((await claim(storage, { names: ["x"] })).map((j) => j.id)).toEqual([a]);
+  });
+
+  it("claims stop at the limit", async () => {
+    const storage = ctx.storage();
+    await seed(
+      storage,
+      Array.from({ length: 7 }, () => newJob()),
+    );
+    expect(await claim(storage, { limit: 3 })).toHaveLength(3);
+    expect(await claim(storage, { limit: 10 })).toHaveLength(4);
+    expect(await claim(storage, { limit: 10 })).toHaveLength(0);
+  });
+
+  it("nextWakeAt reports the earliest due job or lease expiry", async () => {
+    const storage = ctx.storage();
+    expect(await run(storage.nextWakeAt({}))).toBeNull();
+    await seed(storage, [
+      newJob({ runAt: T0 + 9000, name: "late" }),
+      newJob({ runAt: T0 + 7000, queue: "other" }),
+    ]);
+    expect(await run(storage.nextWakeAt({}))).toBe(T0 + 7000);
+    expect(await run(storage.nextWakeAt({ names: ["late"] }))).toBe(T0 + 9000);
+    await seed(storage, [newJob({ runAt: T0 })]);
+    await claim(storage, { leaseMs: 2000 });
+    expect(await run(storage.nextWakeAt({ names: ["nothing"] }))).toBe(T0 + 2000);
+    await run(storage.setPaused("other", true));
+    expect(await run(storage.nextWakeAt({ queues: ["other"] }))).toBe(T0 + 2000);
+  });
+}
