@@ -1,0 +1,26 @@
+import { defineConfig } from "tsup";
+import pkg from "./package.json" with { type: "json" };
+
+// One entry per export subpath, read from package.json so the two cannot drift.
+const entry: Record<string, string> = {};
+for (const [subpath, target] of Object.entries(pkg.exports)) {
+  if (typeof target === "string") continue;
+  const out = target.import.replace(/^\.\/dist\//, "").replace(/\.js$/, "");
+  entry[out] = target["shiftwork-source"];
+}
+
+export default defineConfig({
+  entry,
+  format: ["esm"],
+  dts: true,
+  // Shared chunks keep one copy of each class, so `instanceof` works across subpaths.
+  splitting: true,
+  clean: true,
+  target: "es2022",
+  platform: "neutral",
+  external: ["vitest", "valibot", /^cloudflare:/],
+  esbuildOptions(options) {
+    // The conformance suite imports the package by name: resolve it to the sources being built.
+    options.conditions = ["shiftwork-source", "import", "default"];
+  },
+});
