@@ -3,7 +3,7 @@ import pkg from "./package.json" with { type: "json" };
 
 // One entry per export subpath, read from package.json so the two cannot drift.
 const entry: Record<string, string> = {};
-for (const [subpath, target] of Object.entries(pkg.exports)) {
+for (const target of Object.values(pkg.exports)) {
   if (typeof target === "string") continue;
   const out = target.import.replace(/^\.\/dist\//, "").replace(/\.js$/, "");
   entry[out] = target["shiftwork-source"];

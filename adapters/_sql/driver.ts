@@ -1,0 +1,58 @@
+/**
+ * The statement interface the SQL core is written against. A verb is a generator that yields
+ * queries and receives their results, so one implementation runs on synchronous engines (libSQL's
+ * binding, Durable Object SQLite, inside one synchronous transaction) and on asynchronous ones
+ * (`@libsql/client`) alike.
+ * @module
+ */
+
+/** A value SQLite binds. */
+export type SqlValue = string | number | null;
+
+/** One statement and its arguments. */
+export interface Query {
+  sql: string;
+  args: SqlValue[];
+}
+
+/** A row, by column name. */
+export type Row = Record<string, unknown>;
+
+/** What a statement gave back: its rows (RETURNING or SELECT) and how many rows it changed. */
+export interface QueryResult {
+  rows: Row[];
+  changes: number;
+}
+
+/** A storage verb: yields queries, receives their results, returns the verb's answer. */
+export type Verb<T> = Generator<Query, T, QueryResult>;
+
+/** Runs a verb to its end with a synchronous executor. */
+export function runVerbSync<T>(verb: Verb<T>, exec: (query: Query) => QueryResult): T {
+  let step = verb.next();
+  while (!step.done) step = verb.next(exec(step.value));
+  return step.value;
+}
+
+/** Runs a verb to its end with an asynchronous executor. */
+export async function runVerbAsync<T>(
+  verb: Verb<T>,
+  exec: (query: Query) => Promise<QueryResult>,
+): Promise<T> {
+  let step = verb.next();
+  while (!step.done) step = verb.next(await exec(step.value));
+  return step.value;
+}
+
+/**
+ * An engine: runs a verb inside a read or a write transaction (`BEGIN IMMEDIATE` on SQLite files),
+ * committing when it returns and rolling back when it throws.
+ */
+export interface SqlEngine {
+  readonly name: string;
+  transaction<T>(mode: "read" | "write", verb: () => Verb<T>): T | Promise<T>;
+  close?(): void | Promise<void>;
+}
+
+/** Shorthand for a query. */
+export const q = (sql: string, ...args: SqlValue[]): Query => ({ sql, args });

@@ -1,0 +1,48 @@
+/**
+ * The schema as numbered, append-only migrations: never edit a released one, add the next.
+ * Each migration is a list of single statements, so every engine (libSQL file, libSQL remote,
+ * Durable Object SQLite) runs them the same way. `schema.sql` beside this file is the resulting
+ * schema, kept for review; a test checks it matches.
+ * @module
+ */
+
+/** Migrations in order; migration N brings the schema to version N. */
+export const MIGRATIONS: readonly (readonly string[])[] = [
+  [
+    `CREATE TABLE shiftwork_jobs (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      name TEXT NOT NULL,
+      queue TEXT NOT NULL,
+      input TEXT NOT NULL,
+      state TEXT NOT NULL CHECK (state IN ('waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled')),
+      priority INTEGER NOT NULL,
+      run_at INTEGER NOT NULL,
+      attempt INTEGER NOT NULL DEFAULT 0,
+      max_attempts INTEGER NOT NULL,
+      key TEXT,
+      progress TEXT,
+      output TEXT,
+      error TEXT,
+      cancel_reason TEXT,
+      cancel_requested INTEGER NOT NULL DEFAULT 0,
+      lease_token TEXT,
+      lease_expires_at INTEGER,
+      attempts TEXT NOT NULL DEFAULT '[]',
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      finished_at INTEGER
+    )`,
+    // Claims walk this index in claim order for state = 'waiting' (due jobs only): no sort, no scan.
+    "CREATE INDEX shiftwork_jobs_ready ON shiftwork_jobs (state, priority, run_at, seq)",
+    // Delayed jobs live apart, so a large backlog of them never slows a claim of ready ones.
+    "CREATE INDEX shiftwork_jobs_delayed ON shiftwork_jobs (run_at) WHERE state = 'delayed'",
+    "CREATE INDEX shiftwork_jobs_leases ON shiftwork_jobs (lease_expires_at) WHERE state = 'active'",
+    "CREATE INDEX shiftwork_jobs_finished ON shiftwork_jobs (finished_at) WHERE finished_at IS NOT NULL",
+    `CREATE UNIQUE INDEX shiftwork_jobs_key ON shiftwork_jobs (key)
+      WHERE key IS NOT NULL AND state IN ('waiting', 'delayed', 'active')`,
+    "CREATE TABLE shiftwork_queues (queue TEXT PRIMARY KEY, paused INTEGER NOT NULL DEFAULT 0)",
+  ],
+];
+
+/** The schema version this code writes and reads. */
+export const SCHEMA_VERSION = MIGRATIONS.length;

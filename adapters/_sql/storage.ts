@@ -1,0 +1,95 @@
+import {
+  checkClaim,
+  checkFilter,
+  checkId,
+  checkLeases,
+  checkListQuery,
+  checkNewJobs,
+  checkNow,
+  checkPrune,
+  checkQueue,
+  checkResults,
+} from "../../src/port-schemas.js";
+import type { Storage } from "../../src/ports.js";
+import type { SqlEngine, Verb } from "./driver.js";
+import { type IdCodec, sqlVerbs } from "./verbs.js";
+
+/** Ids are the sequence number as a decimal string. */
+export const plainIds: IdCodec = {
+  idOf: (seq) => String(seq),
+  seqOf: (id) => (/^[1-9]\d{0,15}$/.test(id) ? Number(id) : null),
+};
+
+/**
+ * A Storage over any SQL engine: arguments checked with the shared port schemas, then the verb
+ * runs in one transaction. Sync engines give sync answers (Durable Object SQLite), async ones
+ * promises (`@libsql/client`).
+ */
+export function sqlStorage(
+  engine: SqlEngine,
+  codec: IdCodec = plainIds,
+): Storage & { engine: SqlEngine } {
+  const verbs = sqlVerbs(codec);
+  const write = <T>(verb: () => Verb<T>) => engine.transaction("write", verb);
+  const read = <T>(verb: () => Verb<T>) => engine.transaction("read", verb);
+  return {
+    name: engine.name,
+    engine,
+    migrate: () => write(() => verbs.migrate()),
+    enqueue(jobs, now) {
+      const checked = checkNewJobs(jobs, now);
+      return write(() => verbs.enqueue(checked, now));
+    },
+    claim(request) {
+      const checked = checkClaim(request);
+      return write(() => verbs.claim(checked));
+    },
+    extendLeases(leases, leaseMs, now) {
+      const checked = checkLeases(leases, leaseMs, now);
+      return write(() => verbs.extendLeases(checked, leaseMs, now));
+    },
+    record(results, now) {
+      const checked = checkResults(results, now);
+      return write(() => verbs.record(checked, now));
+    },
+    rescueExpired(now) {
+      checkNow(now, "rescueExpired");
+      return write(() => verbs.rescueExpired(now));
+    },
+    cancel(id, reason, now) {
+      checkId(id, "cancel");
+      checkNow(now, "cancel");
+      return write(() => verbs.cancel(id, String(reason), now));
+    },
+    retry(id, now) {
+      checkId(id, "retry");
+      checkNow(now, "retry");
+      return write(() => verbs.retry(id, now));
+    },
+    setPaused(queue, paused) {
+      checkQueue(queue, "setPaused");
+      return write(() => verbs.setPaused(queue, paused === true));
+    },
+    get(id) {
+      checkId(id, "get");
+      return read(() => verbs.get(id));
+    },
+    list(query) {
+      const checked = checkListQuery(query);
+      return read(() => verbs.list(checked));
+    },
+    stats(now) {
+      checkNow(now, "stats");
+      return read(() => verbs.stats(now));
+    },
+    prune(request) {
+      const checked = checkPrune(request);
+      return write(() => verbs.prune(checked));
+    },
+    nextWakeAt(filter) {
+      const checked = checkFilter(filter);
+      return read(() => verbs.nextWakeAt(checked));
+    },
+    close: () => engine.close?.(),
+  };
+}

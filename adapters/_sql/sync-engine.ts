@@ -1,0 +1,61 @@
+import {
+  type Query,
+  type QueryResult,
+  type Row,
+  runVerbSync,
+  type SqlEngine,
+  type Verb,
+} from "./driver.js";
+
+/** The part of a synchronous SQLite statement the engine uses (libSQL's binding, better-sqlite3). */
+export interface SyncStatement {
+  readonly reader: boolean;
+  all(args: unknown[]): unknown[];
+  run(args: unknown[]): { changes: number };
+}
+
+/** The part of a synchronous SQLite connection the engine uses. */
+export interface SyncDatabase {
+  prepare(sql: string): SyncStatement;
+  exec(sql: string): unknown;
+  close(): void;
+}
+
+/**
+ * An engine over one synchronous connection. A verb runs start to end inside `BEGIN IMMEDIATE`
+ * without yielding to the event loop, so two transactions of one process never interleave.
+ */
+export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
+  const statements = new Map<string, SyncStatement>();
+  const exec = ({ sql, args }: Query): QueryResult => {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    if (statement.reader) {
+      const rows = statement.all(args) as Row[];
+      return { rows, changes: rows.length };
+    }
+    return { rows: [], changes: statement.run(args).changes };
+  };
+  return {
+    name,
+    transaction<T>(mode: "read" | "write", verb: () => Verb<T>): T {
+      db.exec(mode === "write" ? "BEGIN IMMEDIATE" : "BEGIN");
+      try {
+        const result = runVerbSync(verb(), exec);
+        db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        try {
+          db.exec("ROLLBACK");
+        } catch {
+          // The failed statement may already have rolled the transaction back.
+        }
+        throw error;
+      }
+    },
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,474 @@
+import { JobNotFoundError, JobStateError, ShiftworkError } from "../../src/errors.js";
+import type {
+  ClaimedJob,
+  ClaimFilter,
+  ClaimRequest,
+  EnqueueResult,
+  JobPage,
+  JobRecord,
+  JobResult,
+  Lease,
+  LeaseStatus,
+  ListQuery,
+  NewJob,
+  PruneRequest,
+  QueueStats,
+} from "../../src/ports.js";
+import { type Query, q, type SqlValue, type Verb } from "./driver.js";
+import { json, rowToJob } from "./rows.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
+
+/** How ids map to sequence numbers; a Durable Object prefixes its queue, say. */
+export interface IdCodec {
+  idOf(seq: number): string;
+  /** The sequence number of an id, or `null` when the id is not one of ours. */
+  seqOf(id: string): number | null;
+}
+
+const LIVE = "('waiting', 'delayed', 'active')";
+const NOT_PAUSED = "queue NOT IN (SELECT queue FROM shiftwork_queues WHERE paused = 1)";
+
+const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
+
+/** `AND queue IN (...) AND name IN (...)` for a claim filter, with its arguments. */
+function filterSql(filter: ClaimFilter): { sql: string; args: SqlValue[] } {
+  let sql = "";
+  const args: SqlValue[] = [];
+  if (filter.queues?.length) {
+    sql += ` AND queue IN (${placeholders(filter.queues.length)})`;
+    args.push(...filter.queues);
+  }
+  if (filter.names?.length) {
+    sql += ` AND name IN (${placeholders(filter.names.length)})`;
+    args.push(...filter.names);
+  }
+  return { sql, args };
+}
+
+/** Ends the current attempt in the `attempts` JSON array. */
+const END_ATTEMPT =
+  "attempts = json_set(attempts, '$[#-1].endedAt', ?, '$[#-1].outcome', ?, '$[#-1].error', json(?))";
+
+/** The SQL core: every Storage verb as a generator of statements. Arguments are checked before. */
+export function sqlVerbs(codec: IdCodec) {
+  const toJob = (row: Record<string, unknown>) => rowToJob(row, codec.idOf);
+
+  function* findJob(id: string, verb: string): Verb<JobRecord> {
+    const seq = codec.seqOf(id);
+    const { rows } =
+      seq === null ? { rows: [] } : yield q("SELECT * FROM shiftwork_jobs WHERE seq = ?", seq);
+    if (!rows[0]) throw new JobNotFoundError(id);
+    void verb;
+    return toJob(rows[0]);
+  }
+
+  return {
+    /** Creates or upgrades the schema inside one write transaction, refusing newer or foreign ones. */
+    *migrate(): Verb<void> {
+      const { rows: tables } = yield q(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'shiftwork%'",
+      );
+      const names = new Set(tables.map((t) => String(t.name)));
+      let version = 0;
+      if (names.has("shiftwork_meta")) {
+        const { rows } = yield q("SELECT value FROM shiftwork_meta WHERE key = 'schema_version'");
+        version = Number(rows[0]?.value ?? 0);
+      } else if (names.size > 0) {
+        throw new ShiftworkError(
+          `database holds shiftwork tables (${[...names].join(", ")}) but no schema version: not created by shiftwork, refusing to touch it`,
+        );
+      } else {
+        yield q("CREATE TABLE shiftwork_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+      }
+      if (version > SCHEMA_VERSION) {
+        throw new ShiftworkError(
+          `database schema version ${version} is newer than this shiftwork understands (${SCHEMA_VERSION}): upgrade shiftwork`,
+        );
+      }
+      for (let v = version; v < SCHEMA_VERSION; v++) {
+        for (const statement of MIGRATIONS[v] ?? []) yield q(statement);
+      }
+      if (version < SCHEMA_VERSION) {
+        yield q(
+          `INSERT INTO shiftwork_meta (key, value) VALUES ('schema_version', ?)
+           ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+          String(SCHEMA_VERSION),
+        );
+      }
+    },
+
+    *enqueue(jobs: readonly NewJob[], now: number): Verb<EnqueueResult[]> {
+      const out: EnqueueResult[] = [];
+      for (const job of jobs) {
+        const { rows } = yield q(
+          `INSERT INTO shiftwork_jobs
+             (name, queue, input, state, priority, run_at, max_attempts, key, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ${LIVE} DO NOTHING
+           RETURNING *`,
+          job.name,
+          job.queue,
+          json(job.input) as string,
+          job.runAt <= now ? "waiting" : "delayed",
+          job.priority,
+          job.runAt,
+          job.maxAttempts,
+          job.key,
+          now,
+          now,
+        );
+        if (rows[0]) {
+          out.push({ job: toJob(rows[0]), created: true });
+          continue;
+        }
+        const holder = yield q(
+          `SELECT * FROM shiftwork_jobs WHERE key = ? AND state IN ${LIVE}`,
+          job.key,
+        );
+        out.push({ job: toJob(holder.rows[0] as Record<string, unknown>), created: false });
+      }
+      return out;
+    },
+
+    *claim({ limit, leaseMs, now, ...filter }: ClaimRequest): Verb<ClaimedJob[]> {
+      // Delayed jobs that fell due join the ready set; the index keeps this a range search.
+      yield q(
+        "UPDATE shiftwork_jobs SET state = 'waiting' WHERE state = 'delayed' AND run_at <= ?",
+        now,
+      );
+      const where = filterSql(filter);
+      const { rows } = yield q(
+        `UPDATE shiftwork_jobs SET
+           state = 'active',
+           attempt = attempt + 1,
+           lease_token = ? || '.' || seq,
+           lease_expires_at = ?,
+           updated_at = ?,
+           attempts = json_insert(attempts, '$[#]', json_object(
+             'attempt', attempt + 1, 'startedAt', ?, 'endedAt', NULL, 'outcome', NULL, 'error', NULL))
+         WHERE seq IN (
+           SELECT seq FROM shiftwork_jobs
+           WHERE state = 'waiting' AND run_at <= ?${where.sql} AND ${NOT_PAUSED}
+           ORDER BY priority, run_at, seq
+           LIMIT ?)
+         RETURNING *`,
+        crypto.randomUUID(),
+        now + leaseMs,
+        now,
+        now,
+        now,
+        ...where.args,
+        limit,
+      );
+      // RETURNING gives no order: restore claim order.
+      return rows
+        .map(toJob)
+        .sort(
+          (a, b) => a.priority - b.priority || a.runAt - b.runAt || a.seq - b.seq,
+        ) as ClaimedJob[];
+    },
+
+    *extendLeases(leases: readonly Lease[], leaseMs: number, now: number): Verb<LeaseStatus[]> {
+      const pairs = leases.map((l) => [codec.seqOf(l.id), l.token]);
+      // One statement for every lease this process holds.
+      const { rows } = yield q(
+        `UPDATE shiftwork_jobs SET lease_expires_at = ?
+         WHERE state = 'active' AND (seq, lease_token) IN (
+           SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
+         RETURNING seq, lease_token, cancel_requested`,
+        now + leaseMs,
+        JSON.stringify(pairs),
+      );
+      const held = new Map(
+        rows.map((r) => [`${r.seq}/${r.lease_token}`, Number(r.cancel_requested) === 1]),
+      );
+      return pairs.map(([seq, token]) => {
+        const cancel = held.get(`${seq}/${token}`);
+        return cancel === undefined ? "lost" : cancel ? "cancel-requested" : "extended";
+      });
+    },
+
+    *record(results: readonly JobResult[], now: number): Verb<boolean[]> {
+      const written: boolean[] = [];
+      for (const result of results) {
+        const update = resultUpdate(result, now);
+        const seq = codec.seqOf(result.id);
+        if (seq === null) {
+          written.push(false);
+          continue;
+        }
+        const { changes } = yield q(
+          `UPDATE shiftwork_jobs SET ${update.sql}, updated_at = ?
+           WHERE seq = ? AND state = 'active' AND lease_token = ?`,
+          ...update.args,
+          now,
+          seq,
+          result.token,
+        );
+        written.push(changes === 1);
+      }
+      return written;
+    },
+
+    *rescueExpired(now: number): Verb<JobRecord[]> {
+      const error = json({
+        name: "LeaseExpired",
+        message: "lease expired: the worker stopped answering",
+      });
+      const { rows } = yield q(
+        `UPDATE shiftwork_jobs SET
+           ${END_ATTEMPT},
+           state = CASE WHEN cancel_requested = 1 THEN 'cancelled'
+                        WHEN attempt >= max_attempts THEN 'failed' ELSE 'waiting' END,
+           error = CASE WHEN cancel_requested = 0 AND attempt >= max_attempts THEN ? ELSE error END,
+           finished_at = CASE WHEN cancel_requested = 1 OR attempt >= max_attempts THEN ? ELSE NULL END,
+           run_at = CASE WHEN cancel_requested = 1 OR attempt >= max_attempts THEN run_at ELSE ? END,
+           lease_token = NULL, lease_expires_at = NULL, updated_at = ?
+         WHERE state = 'active' AND lease_expires_at <= ?
+         RETURNING *`,
+        now,
+        "stalled",
+        error,
+        error,
+        now,
+        now,
+        now,
+        now,
+      );
+      return rows.map(toJob).sort((a, b) => a.seq - b.seq);
+    },
+
+    *cancel(id: string, reason: string, now: number): Verb<JobRecord> {
+      const job = yield* findJob(id, "cancel");
+      if (job.state === "waiting") {
+        yield q(
+          `UPDATE shiftwork_jobs SET state = 'cancelled', cancel_reason = ?, finished_at = ?, updated_at = ?
+           WHERE seq = ?`,
+          reason,
+          now,
+          now,
+          job.seq,
+        );
+      } else if (job.state === "active") {
+        yield q(
+          "UPDATE shiftwork_jobs SET cancel_requested = 1, cancel_reason = ?, updated_at = ? WHERE seq = ?",
+          reason,
+          now,
+          job.seq,
+        );
+      } else {
+        throw new JobStateError(job.id, job.state, "cancel");
+      }
+      return yield* findJob(id, "cancel");
+    },
+
+    *retry(id: string, now: number): Verb<JobRecord> {
+      const job = yield* findJob(id, "retry");
+      if (job.state !== "failed" && job.state !== "cancelled") {
+        throw new JobStateError(job.id, job.state, "retry");
+      }
+      if (job.key !== null) {
+        const { rows } = yield q(
+          `SELECT seq FROM shiftwork_jobs WHERE key = ? AND state IN ${LIVE}`,
+          job.key,
+        );
+        if (rows[0]) {
+          throw new ShiftworkError(
+            `cannot retry job "${job.id}": its key "${job.key}" is held by job "${codec.idOf(Number(rows[0].seq))}"`,
+          );
+        }
+      }
+      yield q(
+        `UPDATE shiftwork_jobs SET state = 'waiting', attempt = 0, run_at = ?, finished_at = NULL,
+           cancel_reason = NULL, cancel_requested = 0, updated_at = ?
+         WHERE seq = ?`,
+        now,
+        now,
+        job.seq,
+      );
+      return yield* findJob(id, "retry");
+    },
+
+    *setPaused(queue: string, paused: boolean): Verb<void> {
+      yield q(
+        `INSERT INTO shiftwork_queues (queue, paused) VALUES (?, ?)
+         ON CONFLICT (queue) DO UPDATE SET paused = excluded.paused`,
+        queue,
+        paused ? 1 : 0,
+      );
+    },
+
+    *get(id: string): Verb<JobRecord | null> {
+      const seq = codec.seqOf(id);
+      if (seq === null) return null;
+      const { rows } = yield q("SELECT * FROM shiftwork_jobs WHERE seq = ?", seq);
+      return rows[0] ? toJob(rows[0]) : null;
+    },
+
+    *list({ state, name, queue, limit, cursor }: ListQuery): Verb<JobPage> {
+      const clauses: string[] = [];
+      const args: SqlValue[] = [];
+      if (state === "waiting") clauses.push("state IN ('waiting', 'delayed')");
+      else if (state !== undefined) {
+        clauses.push("state = ?");
+        args.push(state);
+      }
+      if (name !== undefined) {
+        clauses.push("name = ?");
+        args.push(name);
+      }
+      if (queue !== undefined) {
+        clauses.push("queue = ?");
+        args.push(queue);
+      }
+      if (cursor !== undefined) {
+        clauses.push("seq < ?");
+        args.push(cursor);
+      }
+      const where = clauses.length ? `WHERE ${clauses.join(" AND ")}` : "";
+      const { rows } = yield q(
+        `SELECT * FROM shiftwork_jobs ${where} ORDER BY seq DESC LIMIT ?`,
+        ...args,
+        limit + 1,
+      );
+      const jobs = rows.slice(0, limit).map(toJob);
+      return { jobs, nextCursor: rows.length > limit ? (jobs.at(-1)?.seq ?? null) : null };
+    },
+
+    *stats(now: number): Verb<QueueStats[]> {
+      const { rows } = yield q(
+        `SELECT queue, state, count(*) AS n, sum(run_at > ?) AS later
+         FROM shiftwork_jobs GROUP BY queue, state`,
+        now,
+      );
+      const { rows: queues } = yield q("SELECT queue, paused FROM shiftwork_queues");
+      const byQueue = new Map<string, QueueStats>();
+      const entry = (queue: string) => {
+        let stats = byQueue.get(queue);
+        if (!stats) {
+          stats = {
+            queue,
+            paused: false,
+            waiting: 0,
+            delayed: 0,
+            active: 0,
+            completed: 0,
+            failed: 0,
+            cancelled: 0,
+          };
+          byQueue.set(queue, stats);
+        }
+        return stats;
+      };
+      for (const row of queues) {
+        if (Number(row.paused) === 1) entry(String(row.queue)).paused = true;
+      }
+      for (const row of rows) {
+        const stats = entry(String(row.queue));
+        const n = Number(row.n);
+        if (row.state === "waiting" || row.state === "delayed") {
+          stats.waiting += n;
+          stats.delayed += Number(row.later ?? 0);
+        } else {
+          stats[row.state as "active" | "completed" | "failed" | "cancelled"] += n;
+        }
+      }
+      return [...byQueue.values()].sort((a, b) =>
+        a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0,
+      );
+    },
+
+    *prune({ before, states }: PruneRequest): Verb<number> {
+      const { changes } = yield q(
+        `DELETE FROM shiftwork_jobs WHERE finished_at IS NOT NULL AND finished_at < ?
+         AND state IN (${placeholders(states.length)})`,
+        before,
+        ...states,
+      );
+      return changes;
+    },
+
+    *nextWakeAt(filter: ClaimFilter): Verb<number | null> {
+      const where = filterSql(filter);
+      const due = yield q(
+        `SELECT min(run_at) AS t FROM shiftwork_jobs
+         WHERE state IN ('waiting', 'delayed')${where.sql} AND ${NOT_PAUSED}`,
+        ...where.args,
+      );
+      const lease = yield q(
+        "SELECT min(lease_expires_at) AS t FROM shiftwork_jobs WHERE state = 'active'",
+      );
+      const times = [due.rows[0]?.t, lease.rows[0]?.t]
+        .filter((t) => t !== null && t !== undefined)
+        .map(Number);
+      return times.length ? Math.min(...times) : null;
+    },
+  };
+}
+
+/** The SET clause that records one result. */
+function resultUpdate(result: JobResult, now: number): Query {
+  // Due at once: ready; later: delayed (see the indexes in schema.ts).
+  const requeue = "state = CASE WHEN ? <= ? THEN 'waiting' ELSE 'delayed' END";
+  const clear = "lease_token = NULL, lease_expires_at = NULL";
+  switch (result.kind) {
+    case "progress":
+      return q("progress = ?", json(result.progress));
+    case "completed":
+      return q(
+        `state = 'completed', output = ?, finished_at = ?, ${clear}, ${END_ATTEMPT}`,
+        json(result.output),
+        now,
+        now,
+        "completed",
+        null,
+      );
+    case "failed":
+      return q(
+        `state = 'failed', error = ?, finished_at = ?, ${clear}, ${END_ATTEMPT}`,
+        json(result.error),
+        now,
+        now,
+        "failed",
+        json(result.error),
+      );
+    case "cancelled":
+      return q(
+        `state = 'cancelled', cancel_reason = ?, finished_at = ?, ${clear}, ${END_ATTEMPT}`,
+        result.reason,
+        now,
+        now,
+        "cancelled",
+        null,
+      );
+    case "retry":
+      return q(
+        `${requeue}, run_at = ?, error = ?, ${clear}, ${END_ATTEMPT}`,
+        result.runAt,
+        now,
+        result.runAt,
+        json(result.error),
+        now,
+        "retry",
+        json(result.error),
+      );
+    case "snoozed":
+      return q(
+        `${requeue}, run_at = ?, attempt = attempt - 1, ${clear}, ${END_ATTEMPT}`,
+        result.runAt,
+        now,
+        result.runAt,
+        now,
+        "snoozed",
+        null,
+      );
+    case "released":
+      return q(
+        `state = 'waiting', run_at = ?, attempt = attempt - 1, ${clear}, ${END_ATTEMPT}`,
+        now,
+        now,
+        "released",
+        null,
+      );
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * libSQL Storage: an embedded file (the default), `:memory:`, or a remote Turso/sqld database.
+ * Local files go through libSQL's synchronous binding (`libsql`), the fastest path; an injected
+ * `@libsql/client` Client serves remote URLs (and `@libsql/client/web` in Workers).
+ * @module
+ */
+import type { Client } from "@libsql/client";
+import { ShiftworkError } from "../src/errors.js";
+import type { Storage } from "../src/ports.js";
+import { clientEngine } from "./_sql/client-engine.js";
+import type { SqlEngine } from "./_sql/driver.js";
+import { sqlStorage } from "./_sql/storage.js";
+import { type SyncDatabase, syncEngine } from "./_sql/sync-engine.js";
+
+/** Options of {@link libsqlStorage}: one of `url`, `client` or `database`. */
+export interface LibsqlStorageOptions {
+  /**
+   * `file:./shiftwork.db` or `:memory:` (opened with the `libsql` binding), or `libsql://…` /
+   * `https://…` (opened with `@libsql/client/web`, with `authToken`).
+   */
+  url?: string;
+  authToken?: string;
+  /** An `@libsql/client` Client you made (any URL). */
+  client?: Client;
+  /** A `libsql` Database you opened (the synchronous binding). */
+  database?: SyncDatabase;
+  /**
+   * `normal` (default): WAL with `synchronous=NORMAL` — every accepted enqueue and result survives a
+   * process crash; a power loss can drop the last transactions before a checkpoint.
+   * `full`: `synchronous=FULL` — survives a power loss too, at some write speed.
+   */
+  durability?: "normal" | "full";
+  /** How long a writer waits for another process's lock before failing, ms. Default 5000. */
+  busyTimeout?: number;
+}
+
+/** The libSQL Storage, with access to what it opened. */
+export type LibsqlStorage = Storage & {
+  /** The underlying engine (sync connection or client), once opened. */
+  getInstance(): SqlEngine | undefined;
+};
+
+/**
+ * Creates a libSQL Storage. The connection opens in `migrate()` (the Manager calls it in `start`).
+ *
+ * @example
+ * const storage = libsqlStorage({ url: "file:./shiftwork.db" });
+ */
+export function libsqlStorage(options: LibsqlStorageOptions): LibsqlStorage {
+  if (!options || (!options.url && !options.client && !options.database)) {
+    throw new ShiftworkError("[shiftwork] [libsql] options: give one of url, client or database");
+  }
+  const durability = options.durability ?? "normal";
+  if (durability !== "normal" && durability !== "full") {
+    throw new ShiftworkError(
+      `[shiftwork] [libsql] options.durability: expected "normal" or "full"`,
+    );
+  }
+  let engine: SqlEngine | undefined;
+  let inner: ReturnType<typeof sqlStorage> | undefined;
+  let opening: Promise<void> | undefined;
+
+  const open = async () => {
+    engine = await openEngine(options, durability);
+    inner = sqlStorage(engine);
+  };
+  const ready = (): ReturnType<typeof sqlStorage> => {
+    if (!inner) throw new ShiftworkError("[shiftwork] [libsql] not open yet: call migrate() first");
+    return inner;
+  };
+
+  return {
+    name: "libsql",
+    getInstance: () => engine,
+    async migrate() {
+      opening ??= open();
+      await opening;
+      await ready().migrate();
+    },
+    enqueue: (jobs, now) => ready().enqueue(jobs, now),
+    claim: (request) => ready().claim(request),
+    extendLeases: (leases, leaseMs, now) => ready().extendLeases(leases, leaseMs, now),
+    record: (results, now) => ready().record(results, now),
+    rescueExpired: (now) => ready().rescueExpired(now),
+    cancel: (id, reason, now) => ready().cancel(id, reason, now),
+    retry: (id, now) => ready().retry(id, now),
+    setPaused: (queue, paused) => ready().setPaused(queue, paused),
+    get: (id) => ready().get(id),
+    list: (query) => ready().list(query),
+    stats: (now) => ready().stats(now),
+    prune: (request) => ready().prune(request),
+    nextWakeAt: (filter) => ready().nextWakeAt(filter),
+    async close() {
+      await opening?.catch(() => {});
+      await engine?.close?.();
+    },
+  };
+}
+
+async function openEngine(
+  options: LibsqlStorageOptions,
+  durability: "normal" | "full",
+): Promise<SqlEngine> {
+  const busyTimeout = options.busyTimeout ?? 5000;
+  if (options.database) return prepareSync(options.database, durability, busyTimeout, true);
+  if (options.client) return clientEngine("libsql", options.client);
+  const url = options.url as string;
+  const local = localPath(url);
+  if (local !== undefined) {
+    // Only Node and Bun have the native binding; keeping the specifier out of sight of bundlers
+    // lets a Worker bundle this file for the remote path.
+    const specifier = "libsql";
+    const { default: Database } = (await import(/* @vite-ignore */ specifier)) as {
+      default: new (path: string, options: { timeout: number }) => SyncDatabase;
+    };
+    let db: SyncDatabase;
+    try {
+      db = new Database(local, { timeout: busyTimeout });
+    } catch (error) {
+      throw new ShiftworkError(`[shiftwork] [libsql] cannot open ${url}: ${String(error)}`, {
+        cause: error,
+      });
+    }
+    return prepareSync(db, durability, busyTimeout, local !== ":memory:");
+  }
+  const { createClient } = await import("@libsql/client/web");
+  return clientEngine(
+    "libsql",
+    createClient({ url, ...(options.authToken ? { authToken: options.authToken } : {}) }),
+  );
+}
+
+/** The file path of a local URL (`file:x.db`, `file:///abs/x.db`, `:memory:`), or undefined. */
+function localPath(url: string): string | undefined {
+  if (url === ":memory:" || url === "file::memory:") return ":memory:";
+  if (url.startsWith("file://")) return decodeURIComponent(new URL(url).pathname);
+  if (url.startsWith("file:")) return url.slice("file:".length).split("?")[0];
+  return undefined;
+}
+
+function prepareSync(
+  db: SyncDatabase,
+  durability: "normal" | "full",
+  busyTimeout: number,
+  file: boolean,
+): SqlEngine {
+  try {
+    db.exec(`PRAGMA busy_timeout = ${Math.trunc(busyTimeout)}`);
+    // WAL lets readers run beside the one writer; NORMAL syncs at checkpoints, which is durable
+    // across a process crash (the WAL is in the OS), FULL syncs every commit (power loss too).
+    if (file) db.exec("PRAGMA journal_mode = WAL");
+    db.exec(`PRAGMA synchronous = ${durability === "full" ? "FULL" : "NORMAL"}`);
+  } catch (error) {
+    db.close();
+    throw new ShiftworkError(`[shiftwork] [libsql] cannot open the database: ${String(error)}`, {
+      cause: error,
+    });
+  }
+  return syncEngine("libsql", db);
+}
+
+export type { SqlEngine };
