@@ -40,6 +40,7 @@ export const correctRules: MemoryRules = {
 };
 
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
+const REQUEUES = new Set(["retry", "snoozed", "released"]);
 
 /** Builds an in-memory Storage that follows `rules`. */
 export function createMemoryStorage(rules: MemoryRules = correctRules): Storage {
@@ -47,6 +48,14 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
   const keys = new Map<string, string>();
   const paused = new Set<string>();
   let seq = 0;
+  const listeners = new Set<() => void>();
+  // Two Managers may share one memory storage: tell them when new work may be claimable.
+  const notify = () => {
+    if (listeners.size > 0)
+      queueMicrotask(() => {
+        for (const listener of listeners) listener();
+      });
+  };
 
   const copy = <T>(value: T): T => structuredClone(value);
   const find = (id: string, verb: string): JobRecord => {
@@ -161,6 +170,7 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
         jobs.set(job.id, job);
         if (job.key !== null) keys.set(job.key, job.id);
       }
+      if (out.some((r) => r.created)) notify();
       return out.map(({ job, created }) => ({ job: copy(job), created }));
     },
 
@@ -205,12 +215,14 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
 
     record(results, now) {
       const checked = checkResults(results, now);
-      return checked.map((result) => {
+      const written = checked.map((result) => {
         const job = jobs.get(result.id);
         if (!job || !rules.holdsLease(job, result.token)) return false;
         apply(job, result, now);
         return true;
       });
+      if (checked.some((r, i) => written[i] && REQUEUES.has(r.kind))) notify();
+      return written;
     },
 
     rescueExpired(now) {
@@ -232,6 +244,7 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
         } else requeue(job, now);
         rescued.push(copy(job));
       }
+      if (rescued.length > 0) notify();
       return rescued;
     },
 
@@ -273,13 +286,17 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
       });
       requeue(job, now);
       if (job.key !== null) keys.set(job.key, job.id);
+      notify();
       return copy(job);
     },
 
     setPaused(queue, isPaused) {
       checkQueue(queue, "setPaused");
       if (isPaused) paused.add(queue);
-      else paused.delete(queue);
+      else {
+        paused.delete(queue);
+        notify();
+      }
     },
 
     get(id) {
@@ -348,6 +365,11 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
         }
       }
       return removed;
+    },
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
 
     nextWakeAt(filter) {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Client } from "@libsql/client";
-import { ShiftworkError } from "../src/errors.js";
+import { ShiftworkError, StorageError } from "../src/errors.js";
 import type { Storage } from "../src/ports.js";
 import { clientEngine } from "./_sql/client-engine.js";
 import type { SqlEngine } from "./_sql/driver.js";
@@ -32,6 +32,11 @@ export interface LibsqlStorageOptions {
   durability?: "normal" | "full";
   /** How long a writer waits for another process's lock before failing, ms. Default 5000. */
   busyTimeout?: number;
+  /**
+   * How often a subscribed Manager checks `PRAGMA data_version` for other processes' writes, ms.
+   * Default 10. The check reads one counter, not the jobs table.
+   */
+  changePollInterval?: number;
 }
 
 /** The libSQL Storage, with access to what it opened. */
@@ -69,13 +74,49 @@ export function libsqlStorage(options: LibsqlStorageOptions): LibsqlStorage {
     return inner;
   };
 
+  const listeners = new Set<() => void>();
+  let poller: ReturnType<typeof setInterval> | undefined;
+  let lastVersion: number | undefined;
+  let ticks = 0;
+  const poll = () => {
+    if (!engine) return;
+    if (!engine.dataVersion) {
+      // A remote database has no cheap change counter: say "maybe changed" about once a second.
+      if (++ticks % Math.max(1, Math.round(1000 / (options.changePollInterval ?? 10))) === 0) {
+        for (const listener of listeners) listener();
+      }
+      return;
+    }
+    const version = engine.dataVersion();
+    if (lastVersion !== undefined && version !== lastVersion)
+      for (const listener of listeners) listener();
+    lastVersion = version;
+  };
+
   return {
     name: "libsql",
     getInstance: () => engine,
+    subscribe(listener) {
+      listeners.add(listener);
+      poller ??= setInterval(poll, options.changePollInterval ?? 10);
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0 && poller !== undefined) {
+          clearInterval(poller);
+          poller = undefined;
+        }
+      };
+    },
     async migrate() {
-      opening ??= open();
-      await opening;
-      await ready().migrate();
+      try {
+        opening ??= open();
+        await opening;
+        await ready().migrate();
+      } catch (error) {
+        if (error instanceof ShiftworkError) throw error;
+        // "file is not a database", "attempt to write a readonly database", "unable to open"...
+        throw new StorageError("libsql", "migrate", error);
+      }
     },
     enqueue: (jobs, now) => ready().enqueue(jobs, now),
     claim: (request) => ready().claim(request),
@@ -91,6 +132,8 @@ export function libsqlStorage(options: LibsqlStorageOptions): LibsqlStorage {
     prune: (request) => ready().prune(request),
     nextWakeAt: (filter) => ready().nextWakeAt(filter),
     async close() {
+      if (poller !== undefined) clearInterval(poller);
+      poller = undefined;
       await opening?.catch(() => {});
       await engine?.close?.();
     },

@@ -89,6 +89,8 @@ const STORAGE_RETRY_MAX_MS = 5_000;
 const YIELD_EVERY_MS = 20;
 /** Floor of the wake-up delay when something due could not be claimed (a race, an expired lease). */
 const IDLE_RETRY_MS = 25;
+/** How often idle workers look for work when storage has no `subscribe`. */
+const POLL_WITHOUT_SUBSCRIBE_MS = 1000;
 
 /**
  * Owns the Workers and is the only thing that talks to storage: claims in batches, renews every
@@ -120,6 +122,7 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   #nextRescue = 0;
   #storageRetryMs = 0;
   #idleWaiters: (() => void)[] = [];
+  #unsubscribe: (() => void) | undefined;
 
   constructor(options: ManagerOptions<M>) {
     super();
@@ -174,6 +177,7 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
     await this.#call("migrate", () => this.#storage.migrate());
     for (const worker of this.#workers) worker.context = await this.#spawn(worker);
     this.#state = "started";
+    this.#unsubscribe = this.#storage.subscribe?.(() => this.#requestPump());
     this.#nextHeartbeat = this.#now() + this.#heartbeatMs;
     this.#requestPump();
   }
@@ -186,6 +190,7 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
     const { graceful, timeout } = parseOrThrow(stopOptionsSchema, options, "stop options", "");
     if (this.#state === "stopped" || this.#state === "stopping") return;
     this.#state = "stopping";
+    this.#unsubscribe?.();
     this.#scheduler.wakeAt(null, () => {});
     const stopping = this.#workers.map((worker) => worker.stop());
     if (graceful && this.#inFlight.size > 0) {
@@ -437,6 +442,8 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
       if (!group.workers.some((w) => w.isIdle)) continue;
       const due = await this.#call("nextWakeAt", () => this.#storage.nextWakeAt(group.filter));
       if (due !== null) earliest = Math.min(earliest, due);
+      // Storage that cannot tell us about other processes' enqueues is polled instead.
+      if (!this.#storage.subscribe) earliest = Math.min(earliest, now + POLL_WITHOUT_SUBSCRIBE_MS);
     }
     if (this.#state !== "started") return;
     if (earliest <= now) {

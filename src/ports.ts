@@ -229,6 +229,11 @@ export interface Storage {
    * expiry of any active lease. `null` when nothing is pending.
    */
   nextWakeAt(filter: ClaimFilter): MaybePromise<number | null>;
+  /**
+   * Optional: calls `listener` soon after another handle (process) changed the database, so a
+   * Manager notices foreign enqueues without polling the jobs table. Returns an unsubscribe.
+   */
+  subscribe?(listener: () => void): () => void;
   /** Releases connections. */
   close?(): MaybePromise<void>;
 }

@@ -51,6 +51,8 @@ export async function runVerbAsync<T>(
 export interface SqlEngine {
   readonly name: string;
   transaction<T>(mode: "read" | "write", verb: () => Verb<T>): T | Promise<T>;
+  /** SQLite's `PRAGMA data_version` of this connection: changes when another connection commits. */
+  dataVersion?(): number;
   close?(): void | Promise<void>;
 }
 

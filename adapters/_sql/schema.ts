@@ -32,8 +32,9 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       updated_at INTEGER NOT NULL,
       finished_at INTEGER
     )`,
-    // Claims walk this index in claim order for state = 'waiting' (due jobs only): no sort, no scan.
-    "CREATE INDEX shiftwork_jobs_ready ON shiftwork_jobs (state, priority, run_at, seq)",
+    // Claims walk this index in claim order (due jobs only): no sort, no scan. It holds ready
+    // jobs alone, so neither finished nor delayed jobs make it bigger.
+    "CREATE INDEX shiftwork_jobs_ready ON shiftwork_jobs (state, priority, run_at, seq) WHERE state = 'waiting'",
     // Delayed jobs live apart, so a large backlog of them never slows a claim of ready ones.
     "CREATE INDEX shiftwork_jobs_delayed ON shiftwork_jobs (run_at) WHERE state = 'delayed'",
     "CREATE INDEX shiftwork_jobs_leases ON shiftwork_jobs (lease_expires_at) WHERE state = 'active'",

@@ -56,6 +56,7 @@ export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
         throw error;
       }
     },
+    dataVersion: () => Number(exec({ sql: "PRAGMA data_version", args: [] }).rows[0]?.data_version),
     close: () => db.close(),
   };
 }

@@ -1,0 +1,179 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "libsql";
+import type { NewJob } from "shiftwork";
+import { libsqlStorage } from "shiftwork/adapters/libsql";
+import { newJob, T0 } from "shiftwork/testing";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runVerbSync } from "../../adapters/_sql/driver.js";
+import { SCHEMA_VERSION } from "../../adapters/_sql/schema.js";
+import { plainIds } from "../../adapters/_sql/storage.js";
+import { sqlVerbs } from "../../adapters/_sql/verbs.js";
+import { dumpSchema } from "./_schema-dump.js";
+
+let dir = "";
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "shiftwork-libsql-extra-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("libsql schema", () => {
+  it("the committed schema dump matches the migrations (npm run schema:dump)", async () => {
+    const committed = readFileSync(
+      new URL("../../adapters/_sql/schema.sql", import.meta.url),
+      "utf8",
+    );
+    expect(await dumpSchema()).toBe(committed);
+  });
+
+  it("migrate is idempotent and records the version", async () => {
+    const file = join(dir, "a.db");
+    for (let i = 0; i < 3; i++) {
+      const storage = libsqlStorage({ url: `file:${file}` });
+      await storage.migrate();
+      await storage.close?.();
+    }
+    const db = new Database(file);
+    expect(db.prepare("SELECT value FROM shiftwork_meta").all([])).toMatchObject([
+      { value: String(SCHEMA_VERSION) },
+    ]);
+    expect(db.prepare("PRAGMA journal_mode").all([])).toMatchObject([{ journal_mode: "wal" }]);
+    db.close();
+  });
+});
+
+describe("libsql start-up errors", () => {
+  it("a file that is not a database", async () => {
+    const file = join(dir, "notes.db");
+    writeFileSync(file, "these are my notes, not a database\n".repeat(200));
+    const storage = libsqlStorage({ url: `file:${file}` });
+    await expect(storage.migrate()).rejects.toThrow(/\[shiftwork\] \[libsql\] .*not a database/);
+    expect(readFileSync(file, "utf8")).toMatch(/^these are my notes/);
+  });
+
+  it("a database of a newer schema version is refused and left as it is", async () => {
+    const file = join(dir, "newer.db");
+    const db = new Database(file);
+    db.exec("CREATE TABLE shiftwork_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    db.exec(`INSERT INTO shiftwork_meta VALUES ('schema_version', '${SCHEMA_VERSION + 1}')`);
+    db.close();
+    await expect(libsqlStorage({ url: `file:${file}` }).migrate()).rejects.toThrow(
+      /schema version \d+ is newer than this shiftwork understands/,
+    );
+    const after = new Database(file);
+    expect(after.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all([])).toEqual([
+      { name: "shiftwork_meta" },
+    ]);
+    after.close();
+  });
+
+  it("a foreign database holding shiftwork tables without a version is refused", async () => {
+    const file = join(dir, "foreign.db");
+    const db = new Database(file);
+    db.exec("CREATE TABLE shiftwork_jobs (id TEXT)");
+    db.close();
+    await expect(libsqlStorage({ url: `file:${file}` }).migrate()).rejects.toThrow(
+      /not created by shiftwork/,
+    );
+  });
+
+  it("an application's own tables are left alone", async () => {
+    const file = join(dir, "app.db");
+    const db = new Database(file);
+    db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY)");
+    db.close();
+    const storage = libsqlStorage({ url: `file:${file}` });
+    await storage.migrate();
+    await storage.close?.();
+  });
+
+  it("a read-only database gives a clear error and stays empty", async () => {
+    const file = join(dir, "ro.db");
+    const db = new Database(file);
+    // CI runs as root, where file modes do not stop writes: open the connection query-only instead.
+    db.exec("PRAGMA query_only = 1");
+    await expect(libsqlStorage({ database: db }).migrate()).rejects.toThrow(
+      /\[shiftwork\] \[libsql\] migrate failed: .*readonly/i,
+    );
+    db.close();
+    const check = new Database(file);
+    expect(check.prepare("SELECT count(*) AS n FROM sqlite_master").all([])).toMatchObject([
+      { n: 0 },
+    ]);
+    check.close();
+  });
+});
+
+describe("libsql claim cost", () => {
+  it("claims use indexes only, with 20,000 delayed jobs waiting (no table scan, no sort)", () => {
+    const db = new Database(":memory:");
+    const verbs = sqlVerbs(plainIds);
+    const plans: string[] = [];
+    const cache = new Map<string, ReturnType<typeof db.prepare>>();
+    const exec = ({ sql, args }: { sql: string; args: unknown[] }) => {
+      const statement = cache.get(sql) ?? db.prepare(sql);
+      cache.set(sql, statement);
+      return statement.reader
+        ? { rows: statement.all(args) as Record<string, unknown>[], changes: 0 }
+        : { rows: [], changes: statement.run(args).changes };
+    };
+    const explain = ({ sql, args }: { sql: string; args: unknown[] }) => {
+      for (const row of db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(args) as { detail: string }[]) {
+        plans.push(row.detail);
+      }
+      return exec({ sql, args });
+    };
+    runVerbSync(verbs.migrate(), exec);
+    db.exec("BEGIN");
+    const backlog: NewJob[] = Array.from({ length: 20_000 }, (_, i) =>
+      newJob({ runAt: T0 + 60_000 + i, priority: -5 }),
+    );
+    runVerbSync(verbs.enqueue(backlog, T0), exec);
+    runVerbSync(verbs.enqueue([newJob(), newJob({ queue: "other" })], T0), exec);
+    db.exec("COMMIT");
+    const claimed = runVerbSync(
+      verbs.claim({ limit: 10, leaseMs: 1000, now: T0, queues: ["default"] }),
+      explain,
+    );
+    expect(claimed).toHaveLength(1);
+    runVerbSync(verbs.rescueExpired(T0), explain);
+    runVerbSync(
+      verbs.extendLeases([{ id: claimed[0]?.id as string, token: "x" }], 1000, T0),
+      explain,
+    );
+    const scans = plans.filter((p) => /^SCAN shiftwork_jobs\b/.test(p) || /TEMP B-TREE/.test(p));
+    expect(plans.join("\n")).toMatch(
+      /SEARCH shiftwork_jobs USING INDEX shiftwork_jobs_ready \(state=\?/,
+    );
+    expect(plans.join("\n")).toMatch(
+      /SEARCH shiftwork_jobs USING INDEX shiftwork_jobs_delayed \(run_at<\?\)/,
+    );
+    expect(plans.join("\n")).toMatch(
+      /SEARCH shiftwork_jobs USING (COVERING )?INDEX shiftwork_jobs_leases \(lease_expires_at<\?\)/,
+    );
+    expect(scans).toEqual([]);
+    db.close();
+  });
+});
+
+describe("libsql change notices", () => {
+  it("a subscriber hears about another handle's enqueue, not about nothing", async () => {
+    const file = join(dir, "notify.db");
+    const a = libsqlStorage({ url: `file:${file}`, changePollInterval: 5 });
+    const b = libsqlStorage({ url: `file:${file}` });
+    await a.migrate();
+    await b.migrate();
+    let heard = 0;
+    const unsubscribe = a.subscribe?.(() => heard++);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(heard).toBe(0);
+    await b.enqueue([newJob()], T0);
+    for (let i = 0; i < 100 && heard === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(heard).toBe(1);
+    unsubscribe?.();
+    await a.close?.();
+    await b.close?.();
+  });
+});
