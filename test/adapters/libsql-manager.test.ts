@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createManager, defineJob, type JobEvent } from "shiftwork";
+import { libsqlStorage } from "shiftwork/adapters/libsql";
+import { inlineScheduler } from "shiftwork/runtimes/inline";
+import * as v from "valibot";
+import { afterEach, beforeEach, expect, it } from "vitest";
+
+const echo = defineJob({
+  name: "echo",
+  input: v.object({ text: v.string() }),
+  run: ({ text }) => text.toUpperCase(),
+});
+
+let dir = "";
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "shiftwork-libsql-manager-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const completion = (manager: EventTarget, jobId: string) =>
+  new Promise<number>((resolve) =>
+    manager.addEventListener("completed", (event) => {
+      if ((event as JobEvent).jobId === jobId) resolve(Date.now());
+    }),
+  );
+
+it("a Manager on a libSQL file runs jobs, and a delayed job not before its time", async () => {
+  const manager = createManager({
+    storage: libsqlStorage({ url: `file:${join(dir, "m.db")}` }),
+    scheduler: inlineScheduler(),
+    jobs: [echo],
+    workers: { echo: 2 },
+  });
+  await manager.start();
+  const now = Date.now();
+  const job = await manager.enqueue(echo, { text: "hello" });
+  const delayed = await manager.enqueue(echo, { text: "later" }, { delay: 300 });
+  const [, delayedDone] = await Promise.all([
+    completion(manager, job.id),
+    completion(manager, delayed.id),
+  ]);
+  expect(delayedDone).toBeGreaterThanOrEqual(now + 300);
+  expect(await manager.get(job.id)).toMatchObject({ state: "completed", output: "HELLO" });
+  const started = (await manager.get(delayed.id))?.attempts[0]?.startedAt ?? 0;
+  expect(started).toBeGreaterThanOrEqual(now + 300);
+  await manager.stop();
+});
+
+it("a job enqueued through another handle (process) is noticed through data_version, not a poll", async () => {
+  const file = join(dir, "two.db");
+  const manager = createManager({
+    storage: libsqlStorage({ url: `file:${file}` }),
+    scheduler: inlineScheduler(),
+    jobs: [echo],
+    workers: { echo: 1 },
+    // Without the change notice, nothing would wake this Manager for an hour.
+    rescueInterval: "1h",
+  });
+  await manager.start();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const other = libsqlStorage({ url: `file:${file}` });
+  await other.migrate();
+  const [result] = await other.enqueue(
+    [
+      {
+        name: "echo",
+        queue: "default",
+        input: { text: "from afar" },
+        priority: 0,
+        runAt: Date.now(),
+        maxAttempts: 1,
+        key: null,
+      },
+    ],
+    Date.now(),
+  );
+  await completion(manager, result?.job.id as string);
+  expect((await other.get(result?.job.id as string))?.output).toBe("FROM AFAR");
+  await other.close?.();
+  await manager.stop();
+});
