@@ -1,0 +1,58 @@
+// Measures the two libSQL paths for local files: the synchronous `libsql` binding (the default)
+// and `@libsql/client`. Prints a table; it asserts nothing. Run: npm run bench
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
+import type { Storage } from "shiftwork";
+import { libsqlStorage } from "shiftwork/adapters/libsql";
+import { newJob } from "shiftwork/testing";
+
+const N = Number(process.env.BENCH_N ?? 5000);
+
+async function measure(storage: Storage) {
+  await storage.migrate();
+  const now = Date.now();
+  let t = performance.now();
+  for (let i = 0; i < N; i++) await storage.enqueue([newJob({ runAt: now })], now);
+  const enqueueOne = N / ((performance.now() - t) / 1000);
+  t = performance.now();
+  let done = 0;
+  while (done < N) {
+    const claimed = await storage.claim({ limit: 50, leaseMs: 30_000, now });
+    await storage.record(
+      claimed.map((j) => ({
+        id: j.id,
+        token: j.leaseToken,
+        kind: "completed" as const,
+        output: null,
+      })),
+      now,
+    );
+    done += claimed.length;
+  }
+  const drain = N / ((performance.now() - t) / 1000);
+  await storage.close?.();
+  return { enqueueOne: Math.round(enqueueOne), drain: Math.round(drain) };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "shiftwork-bench-"));
+const rows = [
+  ["libsql binding (sync)", await measure(libsqlStorage({ url: `file:${join(dir, "a.db")}` }))],
+  [
+    "@libsql/client",
+    await measure(
+      libsqlStorage({ client: createClient({ url: `file:${join(dir, "b.db")}`, timeout: 5000 }) }),
+    ),
+  ],
+] as const;
+rmSync(dir, { recursive: true, force: true });
+console.log(`libSQL file paths, N=${N}, node ${process.version}`);
+console.table(
+  Object.fromEntries(
+    rows.map(([name, r]) => [
+      name,
+      { "enqueue one at a time /s": r.enqueueOne, "claim 50 + record /s": r.drain },
+    ]),
+  ),
+);
