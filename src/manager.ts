@@ -117,6 +117,8 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   #pumping = false;
   #pumpAgain = false;
   #pumpQueued = false;
+  /** The claim in flight, awaited by `stop` so a job it returns is released, not stranded. */
+  #claiming: Promise<void> = Promise.resolve();
   #lastYield = 0;
   #nextHeartbeat = 0;
   #nextRescue = 0;
@@ -201,6 +203,7 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
       this.#settle(entry, { kind: "released" }, ["released", this.#eventInit(entry.job)]);
     }
     await Promise.all(stopping);
+    await this.#claiming;
     await this.#results.flush();
     await this.#scheduler.close?.();
     this.#state = "stopped";
@@ -378,6 +381,7 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
     } catch (error) {
       this.#dispatchError("claim", error);
       // Storage trouble: try again with backoff rather than spinning.
+      this.#pumpAgain = false;
       this.#storageRetryMs = Math.min(
         STORAGE_RETRY_MAX_MS,
         Math.max(STORAGE_RETRY_MIN_MS, this.#storageRetryMs * 2),
@@ -387,6 +391,9 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
       }
     } finally {
       this.#pumping = false;
+      // A request that arrived after the loop's last check (a worker freed while the wake-up was
+      // being armed) would otherwise wait for the next timer: pump again now.
+      if (this.#pumpAgain) this.#requestPump();
     }
   }
 
@@ -414,10 +421,19 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
     const idle = group.workers.filter((w) => w.isIdle);
     if (idle.length === 0) return;
     const now = this.#now();
-    const claimed = await this.#call("claim", () =>
-      this.#storage.claim({ ...group.filter, limit: idle.length, leaseMs: this.#leaseMs, now }),
-    );
-    for (const [i, job] of claimed.entries()) this.#dispatch(idle[i] as Worker, job);
+    const claiming = (async () => {
+      const claimed = await this.#call("claim", () =>
+        this.#storage.claim({ ...group.filter, limit: idle.length, leaseMs: this.#leaseMs, now }),
+      );
+      for (const [i, job] of claimed.entries()) {
+        const worker = idle[i] as Worker;
+        // The claim raced a stop or pause: hand the job straight back, its attempt unused.
+        if (this.#state === "started" && worker.isIdle) this.#dispatch(worker, job);
+        else this.#results.add({ id: job.id, token: job.leaseToken, kind: "released" });
+      }
+    })();
+    this.#claiming = claiming.catch(() => {});
+    await claiming;
   }
 
   #dispatch(worker: Worker, job: ClaimedJob): void {

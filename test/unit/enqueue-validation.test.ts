@@ -1,0 +1,101 @@
+import { UnknownJobError } from "shiftwork";
+import { describe, expect, it } from "vitest";
+import { rejectsAt, seeded, sendEmail, snapshot } from "./_bad-input.js";
+
+describe("enqueue rejects bad input, naming the field, storing nothing", () => {
+  it("an unknown job name throws UnknownJobError naming `name` and the job", async () => {
+    const { manager } = await seeded();
+    const before = await snapshot(manager);
+    const enqueueUnknown = manager.enqueue as (name: string, input: unknown) => Promise<unknown>;
+    const error = await enqueueUnknown.call(manager, "email.sned", {}).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnknownJobError);
+    expect((error as UnknownJobError).jobName).toBe("email.sned");
+    expect((error as Error).message).toMatch(/name: unknown job "email\.sned"/);
+    expect(await snapshot(manager)).toEqual(before);
+
+    const batch = [
+      { name: "email.send", input: { to: "a@example.com" } },
+      { name: "email.sned", input: { to: "b@example.com" } },
+    ];
+    await expect(manager.enqueueMany(batch)).rejects.toBeInstanceOf(UnknownJobError);
+    expect(await snapshot(manager)).toEqual(before);
+  });
+
+  it("input failing its schema: a ValidationError whose issue path is `input.to`", async () => {
+    const { manager } = await seeded();
+    const error = await rejectsAt(
+      manager,
+      () => manager.enqueue(sendEmail, { to: "not an address" }),
+      "input.to",
+    );
+    expect(error.message).toContain('input of "email.send"');
+    await rejectsAt(manager, () => manager.enqueue("email.send", { to: 42 } as never), "input.to");
+  });
+
+  it("a delay that is not a duration: `options.delay`", async () => {
+    const { manager } = await seeded();
+    const to = "x@example.com";
+    await rejectsAt(
+      manager,
+      () => manager.enqueue(sendEmail, { to }, { delay: "soon" as never }),
+      "options.delay",
+    );
+    await rejectsAt(
+      manager,
+      () => manager.enqueue(sendEmail, { to }, { delay: -5 }),
+      "options.delay",
+    );
+  });
+
+  it("other bad options name their field", async () => {
+    const { manager } = await seeded();
+    const to = "x@example.com";
+    await rejectsAt(
+      manager,
+      () => manager.enqueue(sendEmail, { to }, { attempts: 0 }),
+      "options.attempts",
+    );
+    await rejectsAt(
+      manager,
+      () => manager.enqueue(sendEmail, { to }, { priority: 1.5 }),
+      "options.priority",
+    );
+    await rejectsAt(
+      manager,
+      () => manager.enqueue(sendEmail, { to }, { queue: "no spaces" }),
+      "options.queue",
+    );
+    await rejectsAt(
+      manager,
+      () => manager.enqueue(sendEmail, { to }, { runAt: "tomorrow" }),
+      "options.runAt",
+    );
+  });
+
+  it("enqueueMany with one bad item among good ones stores none of them", async () => {
+    const { manager } = await seeded();
+    await rejectsAt(
+      manager,
+      () =>
+        manager.enqueueMany([
+          { name: "email.send", input: { to: "a@example.com" } },
+          { name: "email.send", input: { to: "oops" } },
+          { name: "email.send", input: { to: "c@example.com" } },
+        ]),
+      "jobs[1].input.to",
+    );
+    await rejectsAt(
+      manager,
+      () =>
+        manager.enqueueMany([
+          { name: "email.send", input: { to: "a@example.com" } },
+          {
+            name: "email.send",
+            input: { to: "b@example.com" },
+            options: { delay: "later" as never },
+          },
+        ]),
+      "jobs[1].options.delay",
+    );
+  });
+});
