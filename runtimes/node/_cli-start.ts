@@ -1,0 +1,115 @@
+import { libsqlStorage } from "../../adapters/libsql.js";
+import type { JobEvent, ManagerErrorEvent } from "../../src/events.js";
+import { createManager } from "../../src/manager.js";
+import { loadJobs } from "./_load-jobs.js";
+import { nodeThreadScheduler } from "./scheduler.js";
+
+/** Options of `shiftwork start`, as given on the command line. */
+export interface StartOptions {
+  jobs: URL;
+  db: string;
+  port: string;
+  host: string;
+  workers: string | undefined;
+  token: string | undefined;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/** Parses `--workers name=N,queue=M`. */
+export function parseWorkers(text: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const part of text.split(",")) {
+    const match = /^\s*([^=\s]+)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!match) throw new Error(`--workers: expected name=N[,name=N...], got "${part}"`);
+    counts[match[1] as string] = Number(match[2]);
+  }
+  return counts;
+}
+
+/** Parses `--port`: 0 (any free port) to 65535. */
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535)
+    throw new Error(`--port: expected 0..65535, got "${text}"`);
+  return port;
+}
+
+/**
+ * `shiftwork start`: a Manager with one worker thread per worker, on a libSQL file, until SIGINT or
+ * SIGTERM (a second one forces the stop). Resolves to the exit code.
+ */
+export async function runStart(options: StartOptions): Promise<number> {
+  parsePort(options.port);
+  if (!LOOPBACK.has(options.host) && !options.token) {
+    throw new Error(`--host ${options.host} is not a loopback address: give --token to protect it`);
+  }
+  const jobs = await loadJobs(options.jobs);
+  const workers = options.workers
+    ? parseWorkers(options.workers)
+    : Object.fromEntries([...jobs.keys()].map((name) => [name, 1]));
+  const manager = createManager({
+    storage: libsqlStorage({ url: options.db }),
+    scheduler: nodeThreadScheduler({ jobs: options.jobs }),
+    jobs: [...jobs.values()],
+    workers,
+  });
+
+  let finished = 0;
+  const tty = process.stdout.isTTY === true;
+  const line = (text: string) => {
+    if (tty) process.stdout.write("\r\x1b[2K");
+    console.log(text);
+  };
+  for (const type of ["completed", "failed", "cancelled"]) {
+    manager.addEventListener(type, () => finished++);
+  }
+  for (const type of ["failed", "retrying", "stale"]) {
+    manager.addEventListener(type, (event) => {
+      const e = event as JobEvent;
+      line(`${type.padEnd(9)} ${e.name} #${e.jobId} ${e.error?.message ?? e.refused ?? ""}`);
+    });
+  }
+  manager.addEventListener("error", (event) => {
+    const { during, error } = event as ManagerErrorEvent;
+    line(`error     during ${during}: ${(error as Error)?.message ?? error}`);
+  });
+
+  await manager.start();
+  const count = Object.values(workers).reduce((a, b) => a + b, 0);
+  line(`shiftwork: ${count} worker threads for ${options.jobs.pathname} on ${options.db}`);
+  line("shiftwork: no HTTP API yet (it arrives with the HTTP issue); Ctrl+C stops");
+
+  let last = { at: Date.now(), finished: 0 };
+  const progress = tty
+    ? setInterval(async () => {
+        const now = Date.now();
+        const rate = ((finished - last.finished) * 1000) / Math.max(1, now - last.at);
+        last = { at: now, finished };
+        const stats = await manager.stats().catch(() => []);
+        const sum = (key: "waiting" | "active" | "failed") => stats.reduce((n, q) => n + q[key], 0);
+        process.stdout.write(
+          `\r\x1b[2K${rate.toFixed(0)} jobs/s  waiting ${sum("waiting")}  active ${sum("active")}  failed ${sum("failed")}`,
+        );
+      }, 1000)
+    : undefined;
+
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: string) => {
+      signals++;
+      if (signals === 1) {
+        line(`shiftwork: ${signal}: stopping after the running jobs (again to force)`);
+        void manager.stop().then(resolve);
+      } else {
+        line(`shiftwork: ${signal}: forcing the stop; unfinished jobs are released`);
+        void manager.stop({ graceful: false }).then(resolve);
+      }
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+  if (progress) clearInterval(progress);
+  line(`shiftwork: stopped; ${finished} jobs finished in this run`);
+  return 0;
+}

@@ -1,0 +1,28 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { type AnyJobDefinition, collectJobs } from "../../src/define.js";
+
+/** The example job module shipped with the package: the default of `shiftwork start`. */
+export const EXAMPLE_JOBS = new URL("../../examples/jobs.ts", import.meta.url);
+
+/** Resolves `--jobs FILE` (relative to the working directory) to a URL, checking it exists. */
+export function jobsUrl(file: string | undefined): URL {
+  if (file === undefined) return EXAMPLE_JOBS;
+  const path = resolve(file);
+  if (!existsSync(path)) throw new Error(`--jobs: no such file: ${path}`);
+  return pathToFileURL(path);
+}
+
+/** Loads a job module in this thread (TypeScript through tsx) and collects its definitions. */
+export async function loadJobs(url: URL): Promise<Map<string, AnyJobDefinition>> {
+  if (/\.[cm]?tsx?$/.test(url.pathname) && !process.execArgv.some((arg) => arg.includes("tsx"))) {
+    const { register } = await import("tsx/esm/api");
+    register();
+  }
+  const module = (await import(url.href)) as Record<string, unknown>;
+  const jobs = collectJobs(module);
+  if (jobs.size === 0)
+    throw new Error(`--jobs: ${url.pathname} exports no defineJob() definitions`);
+  return jobs;
+}

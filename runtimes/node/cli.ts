@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+/**
+ * The `shiftwork` command: `start`, `enqueue`, `status`, `retry`, `cancel`.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { libsqlStorage } from "../../adapters/libsql.js";
+import { ShiftworkError, UnknownJobError, ValidationError } from "../../src/errors.js";
+import { createManager } from "../../src/manager.js";
+import { inlineScheduler } from "../inline.js";
+import { runStart } from "./_cli-start.js";
+import { jobsUrl, loadJobs } from "./_load-jobs.js";
+
+const USAGE = `Usage:
+  shiftwork start   [--jobs FILE] [--db URL] [--port N] [--host ADDR] [--workers name=N,...] [--token T]
+  shiftwork enqueue NAME JSON [--jobs FILE] [--db URL] [--delay D] [--priority P] [--key K]
+  shiftwork status  [--db URL]
+  shiftwork retry   ID [--db URL]
+  shiftwork cancel  ID [--db URL]
+
+Defaults: --jobs the example job module, --db file:./shiftwork.db, --host 127.0.0.1, --port 8787.`;
+
+/** A usage error: printed with the usage, exit code 2. */
+export class UsageError extends Error {}
+
+const OPTIONS = {
+  jobs: { type: "string" },
+  db: { type: "string", default: "file:./shiftwork.db" },
+  port: { type: "string", default: "8787" },
+  host: { type: "string", default: "127.0.0.1" },
+  workers: { type: "string" },
+  token: { type: "string" },
+  delay: { type: "string" },
+  priority: { type: "string" },
+  key: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  try {
+    switch (command) {
+      case "start":
+        return await runStart({
+          jobs: jobsUrl(values.jobs),
+          db: values.db,
+          port: values.port,
+          host: values.host,
+          workers: values.workers,
+          token: values.token,
+        });
+      case "enqueue":
+        return await enqueue(rest, values);
+      case "status":
+        return await status(values.db);
+      case "retry":
+      case "cancel":
+        return await verb(command, rest, values.db);
+      default:
+        return usage(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) return usage(error.message);
+    if (error instanceof ValidationError) {
+      console.error(`shiftwork: ${error.message}`);
+      for (const issue of error.issues) console.error(`  ${issue.path}: ${issue.message}`);
+      return 2;
+    }
+    if (error instanceof UnknownJobError) {
+      console.error(`shiftwork: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof ShiftworkError) {
+      console.error(`shiftwork: ${error.message}`);
+      return 1;
+    }
+    console.error(`shiftwork: ${(error as Error).message ?? error}`);
+    return 1;
+  }
+}
+
+function usage(message: string): number {
+  console.error(`shiftwork: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+async function openStorage(db: string) {
+  const storage = libsqlStorage({ url: db });
+  await storage.migrate();
+  return storage;
+}
+
+async function enqueue(
+  args: string[],
+  values: { jobs?: string; db: string; delay?: string; priority?: string; key?: string },
+) {
+  const [name, text, ...extra] = args;
+  if (name === undefined || text === undefined || extra.length > 0) {
+    throw new UsageError("enqueue takes a job NAME and its input as JSON");
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`JSON: the input does not parse: ${(error as Error).message}`);
+  }
+  const jobs = await loadJobs(jobsUrl(values.jobs));
+  const storage = await openStorage(values.db);
+  try {
+    const manager = createManager({
+      storage,
+      scheduler: inlineScheduler(),
+      jobs: [...jobs.values()],
+      workers: {},
+    });
+    const priority = values.priority === undefined ? undefined : Number(values.priority);
+    const job = await manager.enqueue(name, input as never, {
+      ...(values.delay === undefined
+        ? {}
+        : { delay: (/^\d+$/.test(values.delay) ? Number(values.delay) : values.delay) as never }),
+      ...(priority === undefined ? {} : { priority }),
+      ...(values.key === undefined ? {} : { key: values.key }),
+    });
+    console.log(
+      JSON.stringify({
+        id: job.id,
+        name: job.name,
+        queue: job.queue,
+        state: job.state,
+        runAt: new Date(job.runAt).toISOString(),
+      }),
+    );
+    return 0;
+  } finally {
+    await storage.close?.();
+  }
+}
+
+async function status(db: string) {
+  const storage = await openStorage(db);
+  try {
+    const stats = await storage.stats(Date.now());
+    const columns = ["waiting", "delayed", "active", "completed", "failed", "cancelled"] as const;
+    console.log(`${"queue".padEnd(16)}${columns.map((c) => c.padStart(10)).join("")}  paused`);
+    for (const q of stats) {
+      console.log(
+        `${q.queue.padEnd(16)}${columns.map((c) => String(q[c]).padStart(10)).join("")}  ${q.paused ? "yes" : "no"}`,
+      );
+    }
+    if (stats.length === 0) console.log("(no jobs)");
+    return 0;
+  } finally {
+    await storage.close?.();
+  }
+}
+
+async function verb(command: "retry" | "cancel", args: string[], db: string) {
+  const [id, ...extra] = args;
+  if (id === undefined || extra.length > 0) throw new UsageError(`${command} takes one job ID`);
+  const storage = await openStorage(db);
+  try {
+    const job =
+      command === "retry"
+        ? await storage.retry(id, Date.now())
+        : await storage.cancel(id, "cancelled from the CLI", Date.now());
+    console.log(
+      JSON.stringify({
+        id: job.id,
+        name: job.name,
+        state: job.state,
+        cancelRequested: job.cancelRequested,
+      }),
+    );
+    return 0;
+  } finally {
+    await storage.close?.();
+  }
+}
+
+if (import.meta.url === (await import("node:url")).pathToFileURL(process.argv[1] ?? "").href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
