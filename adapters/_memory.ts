@@ -105,7 +105,8 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
         endAttempt(job, now, "failed", result.error);
         return finish(job, "failed", now);
       case "cancelled":
-        job.cancelReason = result.reason;
+        // A reason given to cancel() wins over the holder's generic one.
+        job.cancelReason = job.cancelReason ?? result.reason;
         endAttempt(job, now, "cancelled");
         return finish(job, "cancelled", now);
       case "retry":

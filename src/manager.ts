@@ -31,6 +31,7 @@ import type {
   RunOutcome,
   Scheduler,
   Storage,
+  ToContext,
 } from "./ports.js";
 import { parseOrThrow } from "./validate.js";
 import { Worker } from "./worker.js";
@@ -62,6 +63,11 @@ export interface ManagerOptions<M extends JobModule> {
   rescueInterval?: number | string;
   /** Default deadline of a graceful `stop`. Default 30s. */
   stopTimeout?: number | string;
+  /**
+   * How long a handler whose signal fired (timeout, cancel) may take to return before its execution
+   * context (thread) is terminated and replaced. Its worker takes no other job meanwhile. Default 5s.
+   */
+  abortGrace?: number | string;
   /** Clock in milliseconds since the epoch. Default `Date.now`. */
   now?: () => number;
   /** Source of randomness for backoff jitter. Default `Math.random`. */
@@ -70,6 +76,11 @@ export interface ManagerOptions<M extends JobModule> {
 
 /** Filters of {@link Manager.list}. */
 export type ListOptions = v.InferInput<typeof listOptionsSchema>;
+
+interface Overdue {
+  worker: Worker;
+  timer: ReturnType<typeof setTimeout>;
+}
 
 interface InFlight {
   job: ClaimedJob;
@@ -112,6 +123,7 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   readonly #heartbeatMs: number;
   readonly #rescueMs: number;
   readonly #stopTimeoutMs: number;
+  readonly #graceMs: number;
 
   #state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
   #pumping = false;
@@ -125,6 +137,11 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   #storageRetryMs = 0;
   #idleWaiters: (() => void)[] = [];
   #unsubscribe: (() => void) | undefined;
+  #starting: Promise<void> = Promise.resolve();
+  #stopping: Promise<void> | undefined;
+  #forceStop: (() => void) | undefined;
+  /** Jobs taken from a handler that has not returned yet (timeout, cancel, lost lease). */
+  readonly #overdue = new Map<string, Overdue>();
 
   constructor(options: ManagerOptions<M>) {
     super();
@@ -152,6 +169,7 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
     this.#heartbeatMs = settings.heartbeat ?? Math.max(1, Math.floor(settings.lease / 3));
     this.#rescueMs = settings.rescueInterval;
     this.#stopTimeoutMs = settings.stopTimeout;
+    this.#graceMs = settings.abortGrace;
     this.#groups = planGroups(settings.workers, this.#jobs).map((plan) => ({
       ...plan,
       workers: Array.from({ length: plan.count }, (_, i) => {
@@ -173,11 +191,20 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   // ---- life cycle -------------------------------------------------------------------------
 
   /** Migrates storage, starts an execution context per Worker, and begins claiming. */
-  async start(): Promise<void> {
-    if (this.#state !== "new") throw new ShiftworkError(`start: manager is already ${this.#state}`);
+  start(): Promise<void> {
+    if (this.#state !== "new") {
+      return Promise.reject(new ShiftworkError(`start: manager is already ${this.#state}`));
+    }
     this.#state = "starting";
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     await this.#call("migrate", () => this.#storage.migrate());
     for (const worker of this.#workers) worker.context = await this.#spawn(worker);
+    // stop() was called while starting: it waits for this, then tears down what was made.
+    if (this.#state !== "starting") return;
     this.#state = "started";
     this.#unsubscribe = this.#storage.subscribe?.(() => this.#requestPump());
     this.#nextHeartbeat = this.#now() + this.#heartbeatMs;
@@ -186,22 +213,33 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
 
   /**
    * Stops claiming; lets in-flight jobs finish until `timeout`, then aborts their signals and
-   * releases their leases so any process can take them at once. `graceful: false` does not wait.
+   * releases their leases so any process can take them at once. `graceful: false` does not wait;
+   * called while a graceful stop waits, it cuts the wait short (a second Ctrl+C).
    */
-  async stop(options?: { graceful?: boolean; timeout?: number | string }): Promise<void> {
+  stop(options?: { graceful?: boolean; timeout?: number | string }): Promise<void> {
     const { graceful, timeout } = parseOrThrow(stopOptionsSchema, options, "stop options", "");
-    if (this.#state === "stopped" || this.#state === "stopping") return;
+    if (this.#stopping) {
+      if (!graceful) this.#forceStop?.();
+      return this.#stopping;
+    }
+    this.#stopping = this.#stop(graceful, timeout ?? this.#stopTimeoutMs);
+    return this.#stopping;
+  }
+
+  async #stop(graceful: boolean, timeoutMs: number): Promise<void> {
+    const wasStarting = this.#state === "starting";
     this.#state = "stopping";
+    if (wasStarting) await this.#starting.catch(() => {});
     this.#unsubscribe?.();
     this.#scheduler.wakeAt(null, () => {});
     const stopping = this.#workers.map((worker) => worker.stop());
-    if (graceful && this.#inFlight.size > 0) {
-      await this.#waitIdle(timeout ?? this.#stopTimeoutMs);
-    }
+    if (graceful && this.#inFlight.size > 0) await this.#waitIdle(timeoutMs);
     for (const entry of [...this.#inFlight.values()]) {
       entry.worker.context?.send({ type: "abort", id: entry.job.id, reason: "shutdown" });
       this.#settle(entry, { kind: "released" }, ["released", this.#eventInit(entry.job)]);
     }
+    // Handlers that ignored their signal after a timeout or cancel: stop waiting for them.
+    for (const [id, overdue] of this.#overdue) this.#replaceContext(id, overdue);
     await Promise.all(stopping);
     await this.#claiming;
     await this.#results.flush();
@@ -211,11 +249,14 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
 
   #waitIdle(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#idleWaiters.push(() => {
+      const done = () => {
         clearTimeout(timer);
+        this.#forceStop = undefined;
         resolve();
-      });
+      };
+      const timer = setTimeout(done, ms);
+      this.#forceStop = done;
+      this.#idleWaiters.push(done);
     });
   }
 
@@ -483,8 +524,8 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
       if (this.#inFlight.get(entry.job.id) !== entry) continue;
       if (status === "lost") {
         // Someone rescued the job: stop running it here; its result would be refused anyway.
-        this.#drop(entry);
-        entry.worker.context?.send({ type: "abort", id: entry.job.id, reason: "shutdown" });
+        this.#drop(entry, false);
+        this.#abandon(entry, { type: "abort", id: entry.job.id, reason: "shutdown" });
         this.#emit("stale", { ...this.#eventInit(entry.job), refused: "extendLeases" });
       } else if (status === "cancel-requested") {
         this.#cancelLocal(entry, "cancelled");
@@ -507,7 +548,15 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
       });
       return;
     }
-    // A message about a job this worker no longer holds (timed out, cancelled, lost): ignore it.
+    // A handler taken off its job (timeout, cancel, lost lease) returned at last: the worker is free.
+    const overdue = this.#overdue.get(message.id);
+    if (message.type === "done" && overdue?.worker === worker && entry?.worker !== worker) {
+      clearTimeout(overdue.timer);
+      this.#overdue.delete(message.id);
+      worker._release();
+      return;
+    }
+    // Any other message about a job this worker no longer holds: ignore it.
     if (!entry || entry.worker !== worker || entry.job.leaseToken !== message.token) return;
     if (message.type === "progress") {
       const { id, leaseToken: token } = entry.job;
@@ -522,26 +571,61 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
     this.#complete(entry, message.outcome);
   }
 
-  #complete(entry: InFlight, outcome: RunOutcome): void {
+  #complete(entry: InFlight, outcome: RunOutcome, release = true): void {
     const policy = (this.#jobs.get(entry.job.name) as PlannedJob).policy;
     const decision = decide(entry.job, outcome, policy, this.#now(), this.#random);
-    this.#settle(entry, decision.result, [
-      decision.event,
-      { ...this.#eventInit(entry.job), ...decision.detail },
-    ]);
+    const event: EventTag = [decision.event, { ...this.#eventInit(entry.job), ...decision.detail }];
+    this.#settle(entry, decision.result, event, release);
   }
 
   #onTimeout(entry: InFlight, ms: number): void {
     if (this.#inFlight.get(entry.job.id) !== entry) return;
-    const abort = { type: "abort", id: entry.job.id, reason: "timeout", timeoutMs: ms } as const;
-    entry.worker.context?.send(abort);
     const error = errorInfo(new TimeoutError(ms));
-    this.#complete(entry, { kind: "failed", error, unrecoverable: false });
+    this.#complete(entry, { kind: "failed", error, unrecoverable: false }, false);
+    this.#abandon(entry, { type: "abort", id: entry.job.id, reason: "timeout", timeoutMs: ms });
   }
 
   #cancelLocal(entry: InFlight, reason: string): void {
-    entry.worker.context?.send({ type: "abort", id: entry.job.id, reason: "cancel" });
-    this.#complete(entry, { kind: "cancelled", reason });
+    this.#complete(entry, { kind: "cancelled", reason }, false);
+    this.#abandon(entry, { type: "abort", id: entry.job.id, reason: "cancel" });
+  }
+
+  /**
+   * The job was taken from its handler (its result is already queued). Abort the handler's signal
+   * and keep its worker busy until the handler returns; one that does not return within the grace
+   * period (a CPU-bound loop) has its context terminated and replaced.
+   */
+  #abandon(entry: InFlight, abort: Extract<ToContext, { type: "abort" }>): void {
+    entry.worker.context?.send(abort);
+    const overdue: Overdue = {
+      worker: entry.worker,
+      timer: setTimeout(() => this.#replaceContext(entry.job.id, overdue), this.#graceMs),
+    };
+    this.#overdue.set(entry.job.id, overdue);
+  }
+
+  #replaceContext(jobId: string, overdue: Overdue): void {
+    if (this.#overdue.get(jobId) !== overdue) return;
+    clearTimeout(overdue.timer);
+    this.#overdue.delete(jobId);
+    const { worker } = overdue;
+    const stuck = worker.context;
+    worker.context = null;
+    void Promise.resolve(stuck?.terminate()).catch((error) =>
+      this.#dispatchError("terminate", error),
+    );
+    if (this.#state !== "started" || worker.state === "stopping" || worker.state === "stopped") {
+      worker._release();
+      return;
+    }
+    void (async () => {
+      try {
+        worker.context = await this.#spawn(worker);
+      } catch (error) {
+        this.#dispatchError("spawn", error);
+      }
+      worker._release();
+    })();
   }
 
   #spawn(worker: Worker) {
@@ -557,7 +641,16 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   #onContextExit(worker: Worker, error: ErrorInfo): void {
     const exited = new ShiftworkError(`worker ${worker.id} exited: ${error.message}`);
     this.#dispatchError("execution context", exited);
-    const entry = worker.currentJobId ? this.#inFlight.get(worker.currentJobId) : undefined;
+    const jobId = worker.currentJobId;
+    const entry = jobId ? this.#inFlight.get(jobId) : undefined;
+    const overdue = jobId ? this.#overdue.get(jobId) : undefined;
+    if (jobId && overdue?.worker === worker) {
+      // Its handler had already been taken off its job; the context's death ends the wait.
+      clearTimeout(overdue.timer);
+      this.#overdue.delete(jobId);
+      worker.context = null;
+      worker._release();
+    }
     worker.context = null;
     if (entry)
       this.#complete(entry, { kind: "failed", error: errorInfo(exited), unrecoverable: false });
@@ -573,16 +666,16 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   }
 
   /** Takes a job off its worker and queues its fenced result for the next group commit. */
-  #settle(entry: InFlight, result: ResultBodyOf, event: EventTag): void {
-    this.#drop(entry);
+  #settle(entry: InFlight, result: ResultBodyOf, event: EventTag, release = true): void {
+    this.#drop(entry, release);
     const { id, leaseToken: token } = entry.job;
     this.#results.add({ ...result, id, token } as JobResult, event);
   }
 
-  #drop(entry: InFlight): void {
+  #drop(entry: InFlight, release = true): void {
     if (entry.timer !== undefined) clearTimeout(entry.timer);
     this.#inFlight.delete(entry.job.id);
-    entry.worker._release();
+    if (release) entry.worker._release();
     if (this.#inFlight.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 

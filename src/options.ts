@@ -50,6 +50,7 @@ export const managerSettingsSchema = v.object({
   heartbeat: v.optional(durationSchema),
   rescueInterval: v.optional(durationSchema, 5_000),
   stopTimeout: v.optional(durationSchema, 30_000),
+  abortGrace: v.optional(durationSchema, 5_000),
 });
 
 /** valibot schema of `list` filters. */

@@ -434,7 +434,7 @@ function resultUpdate(result: JobResult, now: number): Query {
       );
     case "cancelled":
       return q(
-        `state = 'cancelled', cancel_reason = ?, finished_at = ?, ${clear}, ${END_ATTEMPT}`,
+        `state = 'cancelled', cancel_reason = COALESCE(cancel_reason, ?), finished_at = ?, ${clear}, ${END_ATTEMPT}`,
         result.reason,
         now,
         now,

@@ -1,8 +1,6 @@
 import { nodeThreadScheduler } from "shiftwork/runtimes/node";
 import { testScheduler } from "shiftwork/testing";
-
-// The threads load TypeScript sources: give them tsx and the source export condition.
-export const sourceExecArgv = ["--conditions=shiftwork-source", "--import", "tsx"];
+import { sourceExecArgv } from "./_node.js";
 
 testScheduler({
   name: "node thread scheduler",

@@ -75,7 +75,12 @@ describe("timeouts", () => {
     const stored = await manager.get(id);
     expect(stored?.state).toBe("failed");
     expect(stored?.error?.message).toContain("timed out after 50ms");
+    // The handler ignores its signal: its worker takes no other job until the abort grace (5s)
+    // ends, then its execution context is replaced and the worker is free again.
+    expect(manager.workers()[0]?.currentJobId).toBe(id);
+    await vi.advanceTimersByTimeAsync(5_000);
     expect(manager.workers()[0]?.currentJobId).toBeNull();
+    expect(manager.workers()[0]?.isIdle).toBe(true);
     await manager.stop();
   });
 });

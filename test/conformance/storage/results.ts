@@ -106,7 +106,7 @@ export function resultCases(ctx: StorageCaseContext): void {
     expect(await run(storage.extendLeases([lease(job)], 30_000, T0 + 2))).toEqual([
       "cancel-requested",
     ]);
-    await run(storage.record([{ ...lease(job), kind: "cancelled", reason: "stop it" }], T0 + 3));
+    await run(storage.record([{ ...lease(job), kind: "cancelled", reason: "cancelled" }], T0 + 3));
     expect(await run(storage.get(id as string))).toMatchObject({
       state: "cancelled",
       cancelReason: "stop it",
