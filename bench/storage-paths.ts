@@ -6,15 +6,24 @@ import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import type { Storage } from "shiftwork";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
-import { newJob } from "shiftwork/testing";
 
 const N = Number(process.env.BENCH_N ?? 5000);
+const isBun = "Bun" in globalThis;
+const newJob = (now: number) => ({
+  name: "bench",
+  queue: "default",
+  input: { n: 1 },
+  priority: 0,
+  runAt: now,
+  maxAttempts: 3,
+  key: null,
+});
 
 async function measure(storage: Storage) {
   await storage.migrate();
   const now = Date.now();
   let t = performance.now();
-  for (let i = 0; i < N; i++) await storage.enqueue([newJob({ runAt: now })], now);
+  for (let i = 0; i < N; i++) await storage.enqueue([newJob(now)], now);
   const enqueueOne = N / ((performance.now() - t) / 1000);
   t = performance.now();
   let done = 0;
@@ -37,7 +46,7 @@ async function measure(storage: Storage) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), "shiftwork-bench-"));
-const rows = [
+const rows: [string, { enqueueOne: number; drain: number }][] = [
   ["libsql binding (sync)", await measure(libsqlStorage({ url: `file:${join(dir, "a.db")}` }))],
   [
     "@libsql/client",
@@ -45,9 +54,15 @@ const rows = [
       libsqlStorage({ client: createClient({ url: `file:${join(dir, "b.db")}`, timeout: 5000 }) }),
     ),
   ],
-] as const;
+];
+if (isBun) {
+  const { bunSqliteStorage } = await import("shiftwork/adapters/bun-sqlite");
+  rows.push(["bun:sqlite", await measure(bunSqliteStorage({ path: join(dir, "c.db") }))]);
+}
 rmSync(dir, { recursive: true, force: true });
-console.log(`libSQL file paths, N=${N}, node ${process.version}`);
+console.log(
+  `SQLite file paths, N=${N}, ${isBun ? `bun ${process.versions.bun}` : `node ${process.version}`}`,
+);
 console.table(
   Object.fromEntries(
     rows.map(([name, r]) => [

@@ -1,0 +1,5 @@
+/**
+ * The Bun host: a Scheduler on Bun's Web Workers.
+ * @module
+ */
+export { type BunWorkerSchedulerOptions, bunWorkerScheduler } from "./scheduler.js";

@@ -1,0 +1,40 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const bun = `${root}node_modules/.bin/bun`;
+
+/**
+ * The Bun tier: test/bun/*.spec.ts under real Bun (the `bun` npm package), through `bun test`.
+ * The conformance suites import `vitest`, which `bun test` maps to its own runner.
+ */
+it("the Bun tier passes under real Bun", async () => {
+  // Under CI a missing Bun is a failure, never a skip; bun is a devDependency, so it is there.
+  expect(existsSync(bun), `bun not installed at ${bun}`).toBe(true);
+  const result = await promisify(execFile)(
+    bun,
+    ["test", "--conditions=shiftwork-source", "test/bun"],
+    {
+      cwd: root,
+      // A transpiler cache written by a plain `bun` run (not `bun test`) keeps real vitest imports.
+      env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" },
+      timeout: 240_000,
+      maxBuffer: 16 * 2 ** 20,
+    },
+  ).catch((error: { stdout?: string; stderr?: string; code?: number }) => {
+    throw new Error(
+      `bun test failed (code ${error.code}):\n${error.stderr ?? ""}${error.stdout ?? ""}`.slice(
+        -8000,
+      ),
+    );
+  });
+  const output = `${result.stdout}${result.stderr}`;
+  const passed = Number(/(\d+) pass/.exec(output)?.[1] ?? 0);
+  expect(output).toMatch(/\b0 fail/);
+  expect(output).toMatch(/Bun host on Web Workers > a worker over the memory budget is terminated/);
+  // Three storage suites, the scheduler suite and the host cases.
+  expect(passed).toBeGreaterThanOrEqual(120);
+}, 300_000);
