@@ -18,7 +18,8 @@ export default defineConfig({
   clean: true,
   target: "es2022",
   platform: "neutral",
-  external: ["vitest", "valibot", /^cloudflare:/],
+  // Host modules and optional peers stay imports; each is needed only by the entry that uses it.
+  external: ["vitest", "valibot", "libsql", "tsx", /^@libsql\//, /^cloudflare:/, /^node:/, /^bun:/],
   esbuildOptions(options) {
     // The conformance suite imports the package by name: resolve it to the sources being built.
     options.conditions = ["shiftwork-source", "import", "default"];

@@ -17,6 +17,12 @@ export interface BunWorkerSchedulerOptions {
   now?: () => number;
 }
 
+// From the sources Bun runs the TypeScript entry; built, this code may sit in a shared chunk, so
+// the entry is found through the package's own exports.
+const workerEntry = import.meta.url.endsWith(".ts")
+  ? new URL("./worker.ts", import.meta.url).href
+  : import.meta.resolve("shiftwork/runtimes/bun/worker");
+
 interface Live {
   worker: Worker;
   busySince: number | null;
@@ -47,7 +53,7 @@ export function bunWorkerScheduler(options: BunWorkerSchedulerOptions): Schedule
   };
 
   async function spawn({ onMessage, onExit }: SpawnOptions): Promise<ExecutionContext> {
-    const worker = new Worker(new URL("./worker.ts", import.meta.url).href);
+    const worker = new Worker(workerEntry);
     let terminating = false;
     let lastError: string | undefined;
     const entry: Live = {

@@ -20,7 +20,10 @@ export interface NodeThreadSchedulerOptions {
 // In the build the thread entry is JavaScript. From the TypeScript sources, a JavaScript bootstrap
 // registers tsx first: Node 20 does not apply `--import` loaders to a thread's entry.
 const fromSources = import.meta.url.endsWith(".ts");
-const threadEntry = new URL(fromSources ? "./thread.ts" : "./thread.js", import.meta.url);
+// Built, this code may sit in a shared chunk: find the entry through the package's own exports.
+const threadEntry = fromSources
+  ? new URL("./thread.ts", import.meta.url)
+  : new URL(import.meta.resolve("shiftwork/runtimes/node/thread"));
 const bootstrap = fromSources ? new URL("./_tsx-bootstrap.mjs", import.meta.url) : threadEntry;
 
 /**
