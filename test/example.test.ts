@@ -20,7 +20,7 @@ const start = (db: string) =>
     { cwd: root, timeout: 60_000 },
   );
 
-it("npm start runs the example jobs on a libSQL file and exits 0 under --once", async () => {
+it("npm run demo runs the example jobs on a libSQL file and exits 0 under --once", async () => {
   const { stdout } = await start(`file:${join(dir, "fresh.db")}`);
   expect(stdout).toMatch(/stopping\s+every job finished/);
   expect(stdout).toMatch(/^default\s+0\s+0\s+0\s+5\s+1\s+1$/m);
@@ -48,4 +48,32 @@ it("a restart resumes: a waiting job stays and a dead run's active job is rescue
   const job = await after.get(held?.id as string);
   expect(job?.attempts.map((a) => a.outcome)).toEqual(["stalled", "completed"]);
   await after.close?.();
+}, 60_000);
+
+it("npm start runs the Node host (worker threads, libSQL file) until SIGINT", async () => {
+  const { spawn } = await import("node:child_process");
+  const child = spawn("npm", ["start", "--", "--db", `file:${join(dir, "npm-start.db")}`], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so the test can press Ctrl+C the way a terminal does.
+    detached: true,
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<string>((resolve) =>
+    child.on("close", (code, signal) => resolve(signal ?? String(code))),
+  );
+  for (let i = 0; i < 400 && !output.includes("worker threads"); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(output).toMatch(/shiftwork: 4 worker threads for .*examples\/jobs\.ts on file:/);
+  process.kill(-(child.pid as number), "SIGINT");
+  // npm itself ends by the signal; the host inside it stops gracefully and says so.
+  expect(["0", "SIGINT"]).toContain(await exited);
+  expect(output).toMatch(/shiftwork: stopped/);
 }, 60_000);

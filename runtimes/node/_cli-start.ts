@@ -2,6 +2,7 @@ import { libsqlStorage } from "../../adapters/libsql.js";
 import type { JobEvent, ManagerErrorEvent } from "../../src/events.js";
 import { createManager } from "../../src/manager.js";
 import { loadJobs } from "./_load-jobs.js";
+import { UsageError } from "./_usage-error.js";
 import { nodeThreadScheduler } from "./scheduler.js";
 
 /** Options of `shiftwork start`, as given on the command line. */
@@ -21,7 +22,7 @@ export function parseWorkers(text: string): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const part of text.split(",")) {
     const match = /^\s*([^=\s]+)\s*=\s*(\d+)\s*$/.exec(part);
-    if (!match) throw new Error(`--workers: expected name=N[,name=N...], got "${part}"`);
+    if (!match) throw new UsageError(`--workers: expected name=N[,name=N...], got "${part}"`);
     counts[match[1] as string] = Number(match[2]);
   }
   return counts;
@@ -31,7 +32,7 @@ export function parseWorkers(text: string): Record<string, number> {
 export function parsePort(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535)
-    throw new Error(`--port: expected 0..65535, got "${text}"`);
+    throw new UsageError(`--port: expected 0..65535, got "${text}"`);
   return port;
 }
 
@@ -42,7 +43,9 @@ export function parsePort(text: string): number {
 export async function runStart(options: StartOptions): Promise<number> {
   parsePort(options.port);
   if (!LOOPBACK.has(options.host) && !options.token) {
-    throw new Error(`--host ${options.host} is not a loopback address: give --token to protect it`);
+    throw new UsageError(
+      `--host ${options.host} is not a loopback address: give --token to protect it`,
+    );
   }
   const jobs = await loadJobs(options.jobs);
   const workers = options.workers

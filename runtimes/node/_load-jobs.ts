@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type AnyJobDefinition, collectJobs } from "../../src/define.js";
+import { UsageError } from "./_usage-error.js";
 
 /** The example job module shipped with the package: the default of `shiftwork start`. */
 export const EXAMPLE_JOBS = new URL("../../examples/jobs.ts", import.meta.url);
@@ -10,7 +11,7 @@ export const EXAMPLE_JOBS = new URL("../../examples/jobs.ts", import.meta.url);
 export function jobsUrl(file: string | undefined): URL {
   if (file === undefined) return EXAMPLE_JOBS;
   const path = resolve(file);
-  if (!existsSync(path)) throw new Error(`--jobs: no such file: ${path}`);
+  if (!existsSync(path)) throw new UsageError(`--jobs: no such file: ${path}`);
   return pathToFileURL(path);
 }
 

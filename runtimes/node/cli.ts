@@ -10,6 +10,7 @@ import { createManager } from "../../src/manager.js";
 import { inlineScheduler } from "../inline.js";
 import { runStart } from "./_cli-start.js";
 import { jobsUrl, loadJobs } from "./_load-jobs.js";
+import { UsageError } from "./_usage-error.js";
 
 const USAGE = `Usage:
   shiftwork start   [--jobs FILE] [--db URL] [--port N] [--host ADDR] [--workers name=N,...] [--token T]
@@ -19,9 +20,6 @@ const USAGE = `Usage:
   shiftwork cancel  ID [--db URL]
 
 Defaults: --jobs the example job module, --db file:./shiftwork.db, --host 127.0.0.1, --port 8787.`;
-
-/** A usage error: printed with the usage, exit code 2. */
-export class UsageError extends Error {}
 
 const OPTIONS = {
   jobs: { type: "string" },

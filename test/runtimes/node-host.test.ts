@@ -130,6 +130,32 @@ describe("Node host on worker_threads", () => {
     }, 30_000);
   }
 
+  it("pause and resume, per worker and per queue, hold for thread workers", async () => {
+    const m = threadManager(threadJobs, new URL("./fixtures/thread-jobs.ts", import.meta.url), {
+      ok: 2,
+    });
+    await m.start();
+    const [first, second] = m.workers();
+    first?.pause();
+    expect(first?.state).toBe("paused");
+    const a = await m.enqueue(threadJobs.ok, { n: 1 });
+    expect((await finished(m, a.id)).type).toBe("completed");
+    expect((await m.get(a.id))?.attempts).toHaveLength(1);
+    first?.resume();
+    await m.pause("default");
+    expect(m.workers().map((w) => w.state)).toEqual(["paused", "paused"]);
+    const b = await m.enqueue(threadJobs.ok, { n: 2 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await m.get(b.id))?.state).toBe("waiting");
+    await m.resume("default");
+    expect((await finished(m, b.id)).type).toBe("completed");
+    await second?.stop();
+    expect(second?.state).toBe("stopped");
+    const c = await m.enqueue(threadJobs.ok, { n: 3 });
+    expect((await finished(m, c.id)).type).toBe("completed");
+    expect(m.workers()[0]?.state).toBe("running");
+  }, 20_000);
+
   it("stop drains the threads and joins them", async () => {
     const m = threadManager(threadJobs, new URL("./fixtures/thread-jobs.ts", import.meta.url), {
       spin: 2,
