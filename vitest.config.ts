@@ -1,13 +1,31 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 // Tests import the package by its name; the "shiftwork-source" export condition points those
 // imports at the TypeScript sources, so no build is needed before testing.
+const conditions = ["shiftwork-source"];
+
 export default defineConfig({
-  resolve: { conditions: ["shiftwork-source"] },
-  ssr: { resolve: { conditions: ["shiftwork-source"] } },
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
-    include: ["test/**/*.test.ts"],
-    exclude: ["test/meta/fixtures/**", "node_modules/**"],
     testTimeout: 20_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "node",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/meta/fixtures/**", "test/workers/**", "node_modules/**"],
+        },
+      },
+      {
+        // The workerd tier: runs inside the Workers runtime (miniflare), not in Node.
+        plugins: [cloudflareTest({ wrangler: { configPath: "./test/workers/wrangler.toml" } })],
+        resolve: { conditions: [...conditions, "workerd", "worker", "browser"] },
+        ssr: { resolve: { conditions: [...conditions, "workerd", "worker", "browser"] } },
+        test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 30_000 },
+      },
+    ],
   },
 });

@@ -325,6 +325,30 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
     return this.#call("stats", () => this.#storage.stats(this.#now()));
   }
 
+  /**
+   * Runs the claim loop now (a host's wake-up, e.g. a Durable Object alarm) and resolves once no job
+   * is in flight, or after `maxWaitMs` (default 30s). Hosts that may be evicted when idle await it.
+   */
+  async wake(maxWaitMs = 30_000): Promise<void> {
+    this.#requestPump();
+    // Let the pump claim what is due before looking at what is in flight.
+    for (let i = 0; i < 3 && (this.#pumping || this.#pumpQueued); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    while (this.#pumping || this.#pumpQueued)
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    if (this.#inFlight.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, maxWaitMs);
+        this.#idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    await this.#results.flush();
+  }
+
   /** The Workers, with their state and current job. */
   workers(): Worker[] {
     return [...this.#workers];

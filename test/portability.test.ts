@@ -44,15 +44,24 @@ function findHostImports(file: string, source: string): string[] {
   return found;
 }
 
-/** The portable files: all of `src/`, the memory adapter, the inline scheduler. */
+/**
+ * The portable files: all of `src/`, the memory and Durable Object adapters with the shared SQL
+ * core, the inline scheduler and the conformance suite.
+ */
 function portableFiles(): string[] {
   const src = readdirSync(join(ROOT, "src"), { recursive: true, encoding: "utf8" })
     .filter((name) => name.endsWith(".ts"))
     .map((name) => join("src", name));
-  const adapters = readdirSync(join(ROOT, "adapters"))
-    .filter((name) => /^_?memory.*\.ts$/.test(name))
+  const adapters = readdirSync(join(ROOT, "adapters"), { recursive: true, encoding: "utf8" })
+    .filter((name) => /^(_?memory.*|durable-object|_sql\/.*)\.ts$/.test(name))
     .map((name) => join("adapters", name));
-  return [...src, ...adapters, join("runtimes", "inline.ts")];
+  const conformance = readdirSync(join(ROOT, "test/conformance"), {
+    recursive: true,
+    encoding: "utf8",
+  })
+    .filter((name) => name.endsWith(".ts"))
+    .map((name) => join("test/conformance", name));
+  return [...src, ...adapters, ...conformance, join("runtimes", "inline.ts")];
 }
 
 describe("portability", () => {
@@ -86,6 +95,9 @@ describe("portability", () => {
     expect(files).toContain(join("src", "manager.ts"));
     expect(files).toContain(join("src", "host", "executor.ts"));
     expect(files).toContain(join("adapters", "_memory.ts"));
+    expect(files).toContain(join("adapters", "_sql", "verbs.ts"));
+    expect(files).toContain(join("adapters", "durable-object.ts"));
+    expect(files).toContain(join("test", "conformance", "storage.ts"));
     const offenders = files.flatMap((file) =>
       findHostImports(relative(ROOT, join(ROOT, file)), readFileSync(join(ROOT, file), "utf8")),
     );
@@ -105,16 +117,27 @@ describe("portability", () => {
   it("bundles at platform neutral with no Node built-in external", async () => {
     const result = await build({
       ...neutral,
-      entryPoints: ["src/index.ts", "adapters/memory.ts", "runtimes/inline.ts"],
+      entryPoints: [
+        "src/index.ts",
+        "adapters/memory.ts",
+        "adapters/durable-object.ts",
+        "runtimes/inline.ts",
+        "test/conformance/index.ts",
+      ],
       outdir: "out",
+      // The suite's test runner is a peer the user brings; everything else must bundle.
+      external: ["vitest"],
+      conditions: ["shiftwork-source"],
     });
     expect(result.errors).toEqual([]);
     expect(
       (result.outputFiles ?? []).map((f) => relative(join(ROOT, "out"), f.path)).sort(),
     ).toEqual([
+      join("adapters", "durable-object.js"),
       join("adapters", "memory.js"),
       join("runtimes", "inline.js"),
       join("src", "index.js"),
+      join("test", "conformance", "index.js"),
     ]);
     // valibot is bundled in, not left as an import.
     const index = result.outputFiles?.find((f) => f.path.endsWith("index.js"))?.text ?? "";

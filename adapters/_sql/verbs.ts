@@ -197,15 +197,17 @@ export function sqlVerbs(codec: IdCodec) {
           written.push(false);
           continue;
         }
-        const { changes } = yield q(
+        // RETURNING rather than a change count: every engine reports returned rows the same way.
+        const { rows } = yield q(
           `UPDATE shiftwork_jobs SET ${update.sql}, updated_at = ?
-           WHERE seq = ? AND state = 'active' AND lease_token = ?`,
+           WHERE seq = ? AND state = 'active' AND lease_token = ?
+           RETURNING seq`,
           ...update.args,
           now,
           seq,
           result.token,
         );
-        written.push(changes === 1);
+        written.push(rows.length === 1);
       }
       return written;
     },
@@ -379,13 +381,14 @@ export function sqlVerbs(codec: IdCodec) {
     },
 
     *prune({ before, states }: PruneRequest): Verb<number> {
-      const { changes } = yield q(
+      const { rows } = yield q(
         `DELETE FROM shiftwork_jobs WHERE finished_at IS NOT NULL AND finished_at < ?
-         AND state IN (${placeholders(states.length)})`,
+         AND state IN (${placeholders(states.length)})
+         RETURNING seq`,
         before,
         ...states,
       );
-      return changes;
+      return rows.length;
     },
 
     *nextWakeAt(filter: ClaimFilter): Verb<number | null> {

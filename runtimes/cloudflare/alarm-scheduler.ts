@@ -1,0 +1,36 @@
+import type { DurableObjectStorageLike } from "cloudflare:workers";
+import type { Scheduler } from "../../src/ports.js";
+import { inlineScheduler } from "../inline.js";
+
+/** A Scheduler whose wake-up slot is a Durable Object's single alarm; handlers run inline. */
+export interface AlarmScheduler extends Scheduler {
+  /** Call from the object's `alarm()`: runs what the last `wakeAt` asked for. */
+  fire(): void;
+}
+
+/**
+ * Runs handlers inline in the object (up to the Manager's workers) and keeps one alarm armed for
+ * the earliest thing the Manager waits for. An alarm is never set in the past: it is clamped to now.
+ */
+export function alarmScheduler(
+  storage: DurableObjectStorageLike,
+  now: () => number = Date.now,
+): AlarmScheduler {
+  const inline = inlineScheduler({ now });
+  let callback: (() => void) | undefined;
+  return {
+    name: "durable-object-alarm",
+    spawn: (options) => inline.spawn(options),
+    wakeAt(time, next) {
+      callback = next;
+      // The alarm outlives the object: after an eviction or reset, it wakes the object up again.
+      // A failure here means the object is being reset; the alarm already set still stands.
+      (time === null ? storage.deleteAlarm() : storage.setAlarm(Math.max(time, now()))).catch(
+        () => {},
+      );
+    },
+    fire() {
+      callback?.();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { DurableObject, type DurableObjectState } from "cloudflare:workers";
+import { durableObjectStorage } from "../../adapters/durable-object.js";
+import { ShiftworkError, UnknownJobError, ValidationError } from "../../src/errors.js";
+import {
+  createManager,
+  type JobModule,
+  type ListOptions,
+  type Manager,
+} from "../../src/manager.js";
+import type { EnqueueOptions } from "../../src/options.js";
+import type { JobPage, JobRecord, QueueStats } from "../../src/ports.js";
+import { type AlarmScheduler, alarmScheduler } from "./alarm-scheduler.js";
+
+/** Options of {@link queueObject}. */
+export interface QueueObjectOptions {
+  /** The job module: the same file Node and Bun run. */
+  jobs: JobModule;
+  /** Jobs run at once in one object (inline, async). Default 4. */
+  concurrency?: number;
+  /** Lease of a claimed job; after an eviction its jobs come back once it runs out. Default 30s. */
+  lease?: number | string;
+  /** How often the object looks for expired leases. Default 5s. */
+  rescueInterval?: number | string;
+}
+
+/** An error that crossed the RPC boundary as data (classes do not survive it). */
+export interface RpcError {
+  error: {
+    status: 400 | 404 | 409 | 422 | 500;
+    message: string;
+    issues?: { path: string; message: string }[];
+  };
+}
+
+/** What an RPC call answers: a value, or an error as data. */
+export type RpcResult<T> = { ok: T } | RpcError;
+
+function asRpcError(error: unknown): RpcError {
+  if (error instanceof ValidationError)
+    return { error: { status: 400, message: error.message, issues: error.issues } };
+  if (error instanceof UnknownJobError) return { error: { status: 422, message: error.message } };
+  if (error instanceof ShiftworkError && /not found/.test(error.message))
+    return { error: { status: 404, message: error.message } };
+  if (error instanceof ShiftworkError && /cannot (cancel|retry)/.test(error.message)) {
+    return { error: { status: 409, message: error.message } };
+  }
+  return {
+    error: { status: 500, message: error instanceof Error ? error.message : String(error) },
+  };
+}
+
+/**
+ * Makes the Durable Object class that is the Manager of one queue (the object's name). Its storage
+ * is the object's SQLite, its wake-up slot the object's alarm; jobs run inline in the object.
+ *
+ * @example
+ * export class JobQueue extends queueObject({ jobs }) {}
+ */
+export function queueObject(options: QueueObjectOptions) {
+  return class QueueObject extends DurableObject {
+    readonly manager: Manager;
+    readonly #scheduler: AlarmScheduler;
+    readonly #ready: Promise<void>;
+
+    constructor(ctx: DurableObjectState, env: unknown) {
+      super(ctx, env);
+      const queue = ctx.id.name ?? "default";
+      this.#scheduler = alarmScheduler(ctx.storage);
+      this.manager = createManager({
+        storage: durableObjectStorage(ctx.storage, { queue }),
+        scheduler: this.#scheduler,
+        jobs: options.jobs,
+        workers: { [queue]: options.concurrency ?? 4 },
+        ...(options.lease === undefined ? {} : { lease: options.lease }),
+        ...(options.rescueInterval === undefined ? {} : { rescueInterval: options.rescueInterval }),
+      });
+      this.#ready = ctx.blockConcurrencyWhile(() => this.manager.start());
+    }
+
+    /** The alarm: claim what is due, and stay awake while jobs run (an idle object may be evicted). */
+    async alarm(): Promise<void> {
+      await this.#ready;
+      this.#scheduler.fire();
+      await this.manager.wake();
+    }
+
+    async #answer<T>(work: () => Promise<T>, stayForJobs = false): Promise<RpcResult<T>> {
+      try {
+        await this.#ready;
+        const ok = await work();
+        // A job due now runs during this request rather than after an alarm round trip.
+        if (stayForJobs) this.ctx.waitUntil(this.manager.wake());
+        return { ok };
+      } catch (error) {
+        return asRpcError(error);
+      }
+    }
+
+    enqueue(
+      name: string,
+      input: unknown,
+      enqueueOptions?: EnqueueOptions,
+    ): Promise<RpcResult<JobRecord>> {
+      return this.#answer(
+        () => this.manager.enqueue(name as never, input as never, enqueueOptions),
+        true,
+      );
+    }
+
+    get(id: string): Promise<RpcResult<JobRecord | null>> {
+      return this.#answer(() => this.manager.get(id));
+    }
+
+    list(query: ListOptions): Promise<RpcResult<JobPage>> {
+      return this.#answer(() => this.manager.list(query));
+    }
+
+    cancel(id: string, reason?: string): Promise<RpcResult<JobRecord>> {
+      return this.#answer(() => this.manager.cancel(id, reason));
+    }
+
+    retry(id: string): Promise<RpcResult<JobRecord>> {
+      return this.#answer(() => this.manager.retry(id), true);
+    }
+
+    pause(): Promise<RpcResult<null>> {
+      return this.#answer(async () => {
+        await this.manager.pause();
+        return null;
+      });
+    }
+
+    resume(): Promise<RpcResult<null>> {
+      return this.#answer(async () => {
+        await this.manager.resume();
+        return null;
+      }, true);
+    }
+
+    stats(): Promise<RpcResult<QueueStats[]>> {
+      return this.#answer(() => this.manager.stats());
+    }
+  };
+}

@@ -1,0 +1,132 @@
+// The Cloudflare host inside workerd: a Durable Object per queue, woken by its alarm.
+import { abortAllDurableObjects, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+
+interface Job {
+  id: string;
+  state: string;
+  runAt: number;
+  output: unknown;
+  error: { message: string } | null;
+  attempts: { startedAt: number; endedAt: number | null; outcome: string | null }[];
+}
+
+async function enqueue(body: Record<string, unknown>): Promise<Job> {
+  const response = await SELF.fetch("https://queue.test/jobs", {
+    method: "POST",
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBe(201);
+  return (await response.json()) as Job;
+}
+
+async function get(id: string): Promise<Job> {
+  const response = await SELF.fetch(`https://queue.test/jobs/${encodeURIComponent(id)}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as Job;
+}
+
+/** Polls until the job is in `state` (alarms fire on their own in miniflare). */
+async function until(id: string, state: string, timeoutMs = 15_000): Promise<Job> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await get(id);
+    if (job.state === state) return job;
+    if (Date.now() > deadline) throw new Error(`job ${id} is ${job.state}, not ${state}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("Cloudflare host (workerd)", () => {
+  it("enqueue over HTTP: the job runs and completes; ids carry the queue", async () => {
+    const job = await enqueue({
+      name: "email.send",
+      input: { to: "a@example.com", subject: "hi" },
+    });
+    expect(job.id).toMatch(/^default~\d+$/);
+    const done = await until(job.id, "completed");
+    expect(done.output).toMatchObject({ to: "a@example.com" });
+  });
+
+  it("a delayed job runs at its time, woken by the alarm", async () => {
+    const job = await enqueue({
+      name: "email.send",
+      input: { to: "b@example.com", subject: "later" },
+      queue: "later",
+      delay: 600,
+    });
+    expect(job.state).toBe("waiting");
+    const done = await until(job.id, "completed");
+    expect(done.attempts[0]?.startedAt).toBeGreaterThanOrEqual(job.runAt);
+  });
+
+  it("a failing job retries with backoff through alarms", async () => {
+    const job = await enqueue({ name: "report.flaky", input: { failures: 1 }, queue: "flaky" });
+    const done = await until(job.id, "completed");
+    expect(done.attempts.map((a) => a.outcome)).toEqual(["retry", "completed"]);
+    const [first, second] = done.attempts;
+    // Backoff base 200 ms, jitter 0.1: the second attempt starts at least 180 ms after the first ended.
+    expect((second?.startedAt ?? 0) - (first?.endedAt ?? 0)).toBeGreaterThanOrEqual(180);
+  });
+
+  it("a job that exceeds its timeout is failed", async () => {
+    const job = await enqueue({ name: "test.hang", input: {}, queue: "hang" });
+    const done = await until(job.id, "failed");
+    expect(done.error?.message).toMatch(/timed out after 300ms/);
+  });
+
+  it("an object reset while a job is active: after the lease the job is rescued and completes", async () => {
+    const job = await enqueue({ name: "test.slow", input: { ms: 1500 }, queue: "reset" });
+    await until(job.id, "active");
+    await abortAllDurableObjects();
+    const done = await until(job.id, "completed", 20_000);
+    expect(done.attempts.map((a) => a.outcome)).toEqual(["stalled", "completed"]);
+    expect(done.output).toEqual({ slept: 1500 });
+  }, 30_000);
+
+  it("two queues run in two objects: a paused queue does not stop the other", async () => {
+    const paused = await SELF.fetch("https://queue.test/queues/qa/pause", { method: "POST" });
+    expect(paused.status).toBe(200);
+    const a = await enqueue({
+      name: "email.send",
+      input: { to: "a@example.com", subject: "a" },
+      queue: "qa",
+    });
+    const b = await enqueue({
+      name: "email.send",
+      input: { to: "b@example.com", subject: "b" },
+      queue: "qb",
+    });
+    await until(b.id, "completed");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await get(a.id)).state).toBe("waiting");
+    const stats = (await (await SELF.fetch("https://queue.test/queues/qa")).json()) as {
+      paused: boolean;
+    }[];
+    expect(stats[0]?.paused).toBe(true);
+    await SELF.fetch("https://queue.test/queues/qa/resume", { method: "POST" });
+    await until(a.id, "completed");
+  });
+
+  it("bad requests get clear errors and store nothing", async () => {
+    const unknown = await SELF.fetch("https://queue.test/jobs", {
+      method: "POST",
+      body: JSON.stringify({ name: "nope", input: {} }),
+    });
+    expect(unknown.status).toBe(422);
+    const invalid = await SELF.fetch("https://queue.test/jobs", {
+      method: "POST",
+      body: JSON.stringify({ name: "email.send", input: { to: "x" }, queue: "bad" }),
+    });
+    expect(invalid.status).toBe(400);
+    expect(
+      ((await invalid.json()) as { error: { issues: { path: string }[] } }).error.issues.map(
+        (i) => i.path,
+      ),
+    ).toContain("input.to");
+    const stats = (await (await SELF.fetch("https://queue.test/queues/bad")).json()) as unknown[];
+    expect(stats).toEqual([]);
+    expect((await SELF.fetch("https://queue.test/jobs/bad~999")).status).toBe(404);
+    expect((await SELF.fetch("https://queue.test/jobs/no-queue-here")).status).toBe(404);
+  });
+});
