@@ -21,7 +21,13 @@ export default defineConfig({
       },
       {
         // The workerd tier: runs inside the Workers runtime (miniflare), not in Node.
-        plugins: [cloudflareTest({ wrangler: { configPath: "./test/workers/wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./test/workers/wrangler.toml" },
+            // The fan-out runner is reached through a service binding to this named entrypoint.
+            additionalExports: { JobRunner: "WorkerEntrypoint" },
+          }),
+        ],
         resolve: { conditions: [...conditions, "workerd", "worker", "browser"] },
         ssr: { resolve: { conditions: [...conditions, "workerd", "worker", "browser"] } },
         test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 30_000 },

@@ -18,6 +18,11 @@ declare module "cloudflare:workers" {
     blockConcurrencyWhile<T>(callback: () => Promise<T>): Promise<T>;
     waitUntil(promise: Promise<unknown>): void;
   }
+  export abstract class WorkerEntrypoint<Env = unknown> {
+    protected ctx: unknown;
+    protected env: Env;
+    constructor(ctx: unknown, env: Env);
+  }
   export abstract class DurableObject<Env = unknown> {
     protected ctx: DurableObjectState;
     protected env: Env;

@@ -1,6 +1,7 @@
 import type { DurableObjectStorageLike } from "cloudflare:workers";
 import type { Scheduler } from "../../src/ports.js";
 import { inlineScheduler } from "../inline.js";
+import { fanOutContext, type RunnerBinding } from "./fan-out.js";
 
 /** A Scheduler whose wake-up slot is a Durable Object's single alarm; handlers run inline. */
 export interface AlarmScheduler extends Scheduler {
@@ -9,18 +10,21 @@ export interface AlarmScheduler extends Scheduler {
 }
 
 /**
- * Runs handlers inline in the object (up to the Manager's workers) and keeps one alarm armed for
- * the earliest thing the Manager waits for. An alarm is never set in the past: it is clamped to now.
+ * Runs handlers inline in the object (up to the Manager's workers), or through `runner` in stateless
+ * Worker invocations, and keeps one alarm armed for the earliest thing the Manager waits for. An
+ * alarm is never set in the past: it is clamped to now.
  */
 export function alarmScheduler(
   storage: DurableObjectStorageLike,
   now: () => number = Date.now,
+  runner?: RunnerBinding,
 ): AlarmScheduler {
   const inline = inlineScheduler({ now });
   let callback: (() => void) | undefined;
   return {
     name: "durable-object-alarm",
-    spawn: (options) => inline.spawn(options),
+    // With a runner, each job runs in its own stateless Worker invocation instead of in the object.
+    spawn: (options) => (runner ? fanOutContext(runner, options) : inline.spawn(options)),
     wakeAt(time, next) {
       callback = next;
       // The alarm outlives the object: after an eviction or reset, it wakes the object up again.

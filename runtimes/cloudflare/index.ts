@@ -4,12 +4,14 @@
  * @module
  */
 export { type AlarmScheduler, alarmScheduler } from "./alarm-scheduler.js";
+export { fanOutContext, type RunnerBinding } from "./fan-out.js";
 export {
   type QueueObjectOptions,
   queueObject,
   type RpcError,
   type RpcResult,
 } from "./queue-object.js";
+export { jobRunner, type RemoteRun } from "./runner.js";
 export {
   type QueueNamespace,
   type QueueStub,

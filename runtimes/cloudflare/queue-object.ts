@@ -10,6 +10,7 @@ import {
 import type { EnqueueOptions } from "../../src/options.js";
 import type { JobPage, JobRecord, QueueStats } from "../../src/ports.js";
 import { type AlarmScheduler, alarmScheduler } from "./alarm-scheduler.js";
+import type { RunnerBinding } from "./fan-out.js";
 
 /** Options of {@link queueObject}. */
 export interface QueueObjectOptions {
@@ -21,6 +22,11 @@ export interface QueueObjectOptions {
   lease?: number | string;
   /** How often the object looks for expired leases. Default 5s. */
   rescueInterval?: number | string;
+  /**
+   * Name of a service binding to a {@link jobRunner} entrypoint: each job then runs in its own
+   * stateless Worker invocation (fan-out), not inline in the object. Use it for CPU-heavy jobs.
+   */
+  runner?: string;
 }
 
 /** An error that crossed the RPC boundary as data (classes do not survive it). */
@@ -65,7 +71,15 @@ export function queueObject(options: QueueObjectOptions) {
     constructor(ctx: DurableObjectState, env: unknown) {
       super(ctx, env);
       const queue = ctx.id.name ?? "default";
-      this.#scheduler = alarmScheduler(ctx.storage);
+      const runner = options.runner
+        ? (env as Record<string, RunnerBinding>)[options.runner]
+        : undefined;
+      if (options.runner && !runner) {
+        throw new ShiftworkError(
+          `[shiftwork] [cloudflare] runner: no service binding "${options.runner}"`,
+        );
+      }
+      this.#scheduler = alarmScheduler(ctx.storage, Date.now, runner);
       this.manager = createManager({
         storage: durableObjectStorage(ctx.storage, { queue }),
         scheduler: this.#scheduler,

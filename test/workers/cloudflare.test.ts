@@ -129,4 +129,26 @@ describe("Cloudflare host (workerd)", () => {
     expect((await SELF.fetch("https://queue.test/jobs/bad~999")).status).toBe(404);
     expect((await SELF.fetch("https://queue.test/jobs/no-queue-here")).status).toBe(404);
   });
+
+  it("a queue object fans CPU-heavy jobs out to stateless Worker invocations", async () => {
+    const response = await SELF.fetch("https://queue.test/fan-out/jobs", {
+      method: "POST",
+      body: JSON.stringify({
+        name: "image.resize",
+        input: { width: 300, height: 200 },
+        queue: "heavy",
+      }),
+    });
+    expect(response.status).toBe(201);
+    const job = (await response.json()) as Job;
+    let state = "";
+    let done: Job | undefined;
+    for (let i = 0; i < 200 && state !== "completed"; i++) {
+      done = (await (await SELF.fetch(`https://queue.test/fan-out/jobs/${job.id}`)).json()) as Job;
+      state = done.state;
+      if (state !== "completed") await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(done?.output).toMatchObject({ width: 300, height: 200 });
+    expect(done?.attempts.map((a) => a.outcome)).toEqual(["completed"]);
+  });
 });

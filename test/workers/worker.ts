@@ -1,5 +1,5 @@
 // The Worker the workerd tests run: the example job module plus test jobs, short leases.
-import { queueObject, queueWorker } from "shiftwork/runtimes/cloudflare";
+import { jobRunner, queueObject, queueWorker } from "shiftwork/runtimes/cloudflare";
 import * as exampleJobs from "../../examples/jobs.js";
 import * as testJobs from "./jobs.js";
 
@@ -12,6 +12,12 @@ export class JobQueue extends queueObject({
   rescueInterval: 200,
 }) {}
 
+/** Queue objects whose jobs fan out, each to a stateless invocation of JobRunner. */
+export class FanOutQueue extends queueObject({ jobs, concurrency: 4, runner: "RUNNER" }) {}
+
+/** The stateless side of fan-out. */
+export class JobRunner extends jobRunner({ jobs }) {}
+
 /** A bare object for the storage conformance suite: it only lends its SQLite storage. */
 export class StorageProbe {
   readonly ctx: unknown;
@@ -23,4 +29,8 @@ export class StorageProbe {
   }
 }
 
-export default queueWorker({ jobs, binding: "JOBS" });
+const main = queueWorker({ jobs, binding: "JOBS" });
+const fanOut = queueWorker({ jobs, binding: "FANOUT" });
+// /fan-out/... goes to the fan-out objects, everything else to the inline ones.
+main.route("/fan-out", fanOut);
+export default main;
