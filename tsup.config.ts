@@ -19,7 +19,17 @@ export default defineConfig({
   target: "es2022",
   platform: "neutral",
   // Host modules and optional peers stay imports; each is needed only by the entry that uses it.
-  external: ["vitest", "valibot", "libsql", "tsx", /^@libsql\//, /^cloudflare:/, /^node:/, /^bun:/],
+  external: [
+    "vitest",
+    "valibot",
+    "hono",
+    "libsql",
+    "tsx",
+    /^@libsql\//,
+    /^cloudflare:/,
+    /^node:/,
+    /^bun:/,
+  ],
   esbuildOptions(options) {
     // The conformance suite imports the package by name: resolve it to the sources being built.
     options.conditions = ["shiftwork-source", "import", "default"];

@@ -1,6 +1,6 @@
 /**
- * The example job module. Every host runs this same file (inline today; Node threads, Bun workers
- * and Cloudflare later), so it uses Web-standard APIs only and imports only shiftwork and valibot.
+ * The example job module. Every host runs this same file (Node threads, Bun workers, Cloudflare
+ * Durable Objects, inline), so it uses Web-standard APIs only and imports only shiftwork and valibot.
  * @module
  */
 import { defineJob, snooze } from "shiftwork";

@@ -1,5 +1,5 @@
 /**
- * `npm start`: runs the example jobs on an embedded libSQL file (`--db URL`, default
+ * `npm run demo`: runs the example jobs on an embedded libSQL file (`--db URL`, default
  * `file:./shiftwork.db`; `--db :memory:` keeps nothing) with the inline scheduler, prints one line
  * per job event, and stops gracefully on SIGINT/SIGTERM. A restart resumes where the last run
  * stopped: waiting jobs stay, and a dead run's active jobs are rescued once their lease runs out.

@@ -40,9 +40,13 @@ export function bunWorkerScheduler(options: BunWorkerSchedulerOptions): Schedule
   const live = new Set<Live>();
   let watch: ReturnType<typeof setInterval> | undefined;
 
+  let quietUntil = 0;
   const checkMemory = () => {
     const limit = options.maxRssMb;
-    if (limit === undefined || process.memoryUsage().rss / 2 ** 20 <= limit) return;
+    // After a kill, give the memory a moment to come back before blaming another worker.
+    if (limit === undefined || Date.now() < quietUntil) return;
+    if (process.memoryUsage().rss / 2 ** 20 <= limit) return;
+    quietUntil = Date.now() + 1000;
     // Memory is per process on Bun, not per worker: blame the worker busy the longest.
     let culprit: Live | undefined;
     for (const entry of live) {
@@ -70,8 +74,13 @@ export function bunWorkerScheduler(options: BunWorkerSchedulerOptions): Schedule
       worker.onmessage = (event: MessageEvent) => {
         if ((event.data as { type?: string }).type === "ready") resolve();
       };
-      worker.onerror = (event: ErrorEvent) =>
-        reject(new Error(`[shiftwork] [bun] worker failed to load ${jobsUrl}: ${event.message}`));
+      const failed = (why: string) => {
+        worker.terminate();
+        reject(new Error(`[shiftwork] [bun] worker failed to load ${jobsUrl}: ${why}`));
+      };
+      worker.onerror = (event: ErrorEvent) => failed(event.message);
+      // A module that exits while loading closes the worker without an error event.
+      worker.addEventListener("close", () => failed("it closed"), { once: true });
       worker.postMessage({ type: "init", jobsUrl });
     });
     live.add(entry);

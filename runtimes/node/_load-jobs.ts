@@ -5,7 +5,10 @@ import { type AnyJobDefinition, collectJobs } from "../../src/define.js";
 import { UsageError } from "./_usage-error.js";
 
 /** The example job module shipped with the package: the default of `shiftwork start`. */
-export const EXAMPLE_JOBS = new URL("../../examples/jobs.ts", import.meta.url);
+export const EXAMPLE_JOBS = import.meta.url.endsWith(".ts")
+  ? new URL("../../examples/jobs.ts", import.meta.url)
+  : // Built, this code may sit in a shared chunk: find the example through the package's exports.
+    new URL(import.meta.resolve("shiftwork/examples/jobs"));
 
 /** Resolves `--jobs FILE` (relative to the working directory) to a URL, checking it exists. */
 export function jobsUrl(file: string | undefined): URL {

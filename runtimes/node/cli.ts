@@ -3,6 +3,8 @@
  * The `shiftwork` command: `start`, `enqueue`, `status`, `retry`, `cancel`.
  * @module
  */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { libsqlStorage } from "../../adapters/libsql.js";
 import { ShiftworkError, UnknownJobError, ValidationError } from "../../src/errors.js";
@@ -187,6 +189,8 @@ async function verb(command: "retry" | "cancel", args: string[], db: string) {
   }
 }
 
-if (import.meta.url === (await import("node:url")).pathToFileURL(process.argv[1] ?? "").href) {
+// Run when this file is the program, also through npm's bin symlink (compare real paths).
+const invoked = process.argv[1] ? realpathSync(process.argv[1]) : "";
+if (invoked === realpathSync(fileURLToPath(import.meta.url))) {
   process.exitCode = await main(process.argv.slice(2));
 }
