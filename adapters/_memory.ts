@@ -21,6 +21,7 @@ import type {
   QueueStats,
   Storage,
 } from "../src/ports.js";
+import { emptyQueueStats } from "../src/ports.js";
 
 /**
  * The rules the memory adapter applies, as functions. The meta-test swaps one for a broken rule to
@@ -329,16 +330,7 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
       const entry = (queue: string) => {
         let stats = byQueue.get(queue);
         if (!stats) {
-          stats = {
-            queue,
-            paused: paused.has(queue),
-            waiting: 0,
-            delayed: 0,
-            active: 0,
-            completed: 0,
-            failed: 0,
-            cancelled: 0,
-          };
+          stats = emptyQueueStats(queue, paused.has(queue));
           byQueue.set(queue, stats);
         }
         return stats;

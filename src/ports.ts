@@ -168,6 +168,20 @@ export interface QueueStats {
   cancelled: number;
 }
 
+/** A queue's counts before any job is counted: what adapters start their stats from. */
+export function emptyQueueStats(queue: string, paused = false): QueueStats {
+  return {
+    queue,
+    paused,
+    waiting: 0,
+    delayed: 0,
+    active: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+  };
+}
+
 /** Which finished jobs {@link Storage.prune} deletes: those in `states` finished before `before`. */
 export interface PruneRequest {
   before: number;

@@ -14,6 +14,7 @@ import type {
   PruneRequest,
   QueueStats,
 } from "../../src/ports.js";
+import { emptyQueueStats } from "../../src/ports.js";
 import { type Query, q, type SqlValue, type Verb } from "./driver.js";
 import { json, rowToJob } from "./rows.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
@@ -348,16 +349,7 @@ export function sqlVerbs(codec: IdCodec) {
       const entry = (queue: string) => {
         let stats = byQueue.get(queue);
         if (!stats) {
-          stats = {
-            queue,
-            paused: false,
-            waiting: 0,
-            delayed: 0,
-            active: 0,
-            completed: 0,
-            failed: 0,
-            cancelled: 0,
-          };
+          stats = emptyQueueStats(queue);
           byQueue.set(queue, stats);
         }
         return stats;

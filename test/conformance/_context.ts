@@ -1,4 +1,4 @@
-import type { NewJob, Storage } from "shiftwork";
+import type { ClaimedJob, NewJob, Storage } from "shiftwork";
 
 /** What the storage cases get: the adapter under test, re-created before every case. */
 export interface StorageCaseContext {
@@ -68,3 +68,9 @@ export async function claim(
     }),
   );
 }
+
+/** The lease of a claimed job, as results and extensions present it. */
+export const lease = (job: ClaimedJob | undefined) => ({
+  id: job?.id as string,
+  token: job?.leaseToken as string,
+});

@@ -1,11 +1,5 @@
-import type { ClaimedJob } from "shiftwork";
 import { expect, it } from "vitest";
-import { claim, newJob, run, type StorageCaseContext, seed, T0 } from "../_context.js";
-
-const lease = (job: ClaimedJob | undefined) => ({
-  id: job?.id as string,
-  token: job?.leaseToken as string,
-});
+import { claim, lease, newJob, run, type StorageCaseContext, seed, T0 } from "../_context.js";
 
 /** Pause, prune, stats and list. */
 export function adminCases(ctx: StorageCaseContext): void {

@@ -1,11 +1,14 @@
-import type { ClaimedJob } from "shiftwork";
 import { expect, it } from "vitest";
-import { attempt, claim, newJob, run, type StorageCaseContext, seed, T0 } from "../_context.js";
-
-const lease = (job: ClaimedJob | undefined) => ({
-  id: job?.id as string,
-  token: job?.leaseToken as string,
-});
+import {
+  attempt,
+  claim,
+  lease,
+  newJob,
+  run,
+  type StorageCaseContext,
+  seed,
+  T0,
+} from "../_context.js";
 
 /** Retry, snooze, release, cancel and manual retry: how results move a job on. */
 export function resultCases(ctx: StorageCaseContext): void {
