@@ -1,6 +1,7 @@
 import { libsqlStorage } from "../../adapters/libsql.js";
 import type { JobEvent, ManagerErrorEvent } from "../../src/events.js";
 import { createManager } from "../../src/manager.js";
+import type { Scheduler, Storage } from "../../src/ports.js";
 import { loadJobs } from "./_load-jobs.js";
 import { UsageError } from "./_usage-error.js";
 import { nodeThreadScheduler } from "./scheduler.js";
@@ -16,6 +17,28 @@ export interface StartOptions {
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+/**
+ * The host this process is: on Bun, Bun's Web Workers and (for local files) `bun:sqlite`, the
+ * faster SQLite there; on Node, worker threads and the `libsql` binding. Bun modules load lazily.
+ */
+async function hostFor(
+  options: StartOptions,
+): Promise<{ storage: Storage; scheduler: Scheduler; host: string }> {
+  if ("Bun" in globalThis) {
+    const { bunWorkerScheduler } = await import("../bun/scheduler.js");
+    const local = /^file:(?!\/\/)(.*)$/.exec(options.db)?.[1];
+    const storage = local
+      ? (await import("../../adapters/bun-sqlite.js")).bunSqliteStorage({ path: local })
+      : libsqlStorage({ url: options.db });
+    return { storage, scheduler: bunWorkerScheduler({ jobs: options.jobs }), host: "Bun workers" };
+  }
+  return {
+    storage: libsqlStorage({ url: options.db }),
+    scheduler: nodeThreadScheduler({ jobs: options.jobs }),
+    host: "Node worker_threads",
+  };
+}
 
 /** Parses `--workers name=N,queue=M`. */
 export function parseWorkers(text: string): Record<string, number> {
@@ -51,12 +74,8 @@ export async function runStart(options: StartOptions): Promise<number> {
   const workers = options.workers
     ? parseWorkers(options.workers)
     : Object.fromEntries([...jobs.keys()].map((name) => [name, 1]));
-  const manager = createManager({
-    storage: libsqlStorage({ url: options.db }),
-    scheduler: nodeThreadScheduler({ jobs: options.jobs }),
-    jobs: [...jobs.values()],
-    workers,
-  });
+  const { storage, scheduler, host } = await hostFor(options);
+  const manager = createManager({ storage, scheduler, jobs: [...jobs.values()], workers });
 
   let finished = 0;
   const tty = process.stdout.isTTY === true;
@@ -80,7 +99,9 @@ export async function runStart(options: StartOptions): Promise<number> {
 
   await manager.start();
   const count = Object.values(workers).reduce((a, b) => a + b, 0);
-  line(`shiftwork: ${count} worker threads for ${options.jobs.pathname} on ${options.db}`);
+  line(
+    `shiftwork: ${count} worker threads (${host}) for ${options.jobs.pathname} on ${options.db}`,
+  );
   line("shiftwork: no HTTP API yet (it arrives with the HTTP issue); Ctrl+C stops");
 
   let last = { at: Date.now(), finished: 0 };

@@ -20,7 +20,12 @@ export function jobsUrl(file: string | undefined): URL {
 
 /** Loads a job module in this thread (TypeScript through tsx) and collects its definitions. */
 export async function loadJobs(url: URL): Promise<Map<string, AnyJobDefinition>> {
-  if (/\.[cm]?tsx?$/.test(url.pathname) && !process.execArgv.some((arg) => arg.includes("tsx"))) {
+  const bun = "Bun" in globalThis;
+  if (
+    !bun &&
+    /\.[cm]?tsx?$/.test(url.pathname) &&
+    !process.execArgv.some((a) => a.includes("tsx"))
+  ) {
     const { register } = await import("tsx/esm/api");
     register();
   }

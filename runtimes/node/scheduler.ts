@@ -1,6 +1,12 @@
 import { type ResourceLimits, Worker as Thread } from "node:worker_threads";
 import { timerSlot } from "../../src/host/timer-slot.js";
-import type { ExecutionContext, FromContext, Scheduler, SpawnOptions } from "../../src/ports.js";
+import type {
+  ExecutionContext,
+  FromContext,
+  Scheduler,
+  SpawnOptions,
+  ToContext,
+} from "../../src/ports.js";
 
 /** Options of {@link nodeThreadScheduler}. */
 export interface NodeThreadSchedulerOptions {
@@ -62,7 +68,9 @@ export function nodeThreadScheduler(options: NodeThreadSchedulerOptions): Schedu
         resolve();
       });
     });
-    thread.on("message", (message: FromContext) => onMessage(message));
+    thread.on("message", (batch: FromContext[]) => {
+      for (const message of batch) onMessage(message);
+    });
     thread.on("error", (error) => {
       lastError = error;
     });
@@ -74,8 +82,13 @@ export function nodeThreadScheduler(options: NodeThreadSchedulerOptions): Schedu
         : `exited with code ${code}`;
       onExit({ name: "ThreadExit", message: `thread ${reason}` });
     });
+    // Batched like the thread's replies: one postMessage per tick.
+    const outbox: ToContext[] = [];
+    const flush = () => thread.postMessage(outbox.splice(0));
     return {
-      send: (message) => thread.postMessage(message),
+      send(message) {
+        if (outbox.push(message) === 1) queueMicrotask(flush);
+      },
       async terminate() {
         terminating = true;
         await thread.terminate();

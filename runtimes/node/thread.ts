@@ -17,9 +17,17 @@ if (!tsx && /\.[cm]?tsx?$/.test(new URL(jobsUrl).pathname)) {
   register();
 }
 const module = (await import(jobsUrl)) as Record<string, unknown>;
+// Messages leave in batches: everything sent in one tick is one postMessage, so thread hops do
+// not dominate small jobs (a result and its progress, or many results, cross together).
+const outbox: FromContext[] = [];
+const flush = () => port.postMessage(outbox.splice(0));
 const executor = createExecutor({
   jobs: collectJobs(module),
-  send: (message: FromContext) => port.postMessage(message),
+  send: (message: FromContext) => {
+    if (outbox.push(message) === 1) queueMicrotask(flush);
+  },
 });
-port.on("message", (message: ToContext) => executor.receive(message));
+port.on("message", (batch: ToContext[]) => {
+  for (const message of batch) executor.receive(message);
+});
 port.postMessage({ type: "ready" });

@@ -97,4 +97,50 @@ describe("Bun host on Web Workers", () => {
     expect((await finished(after.id)).type).toBe("completed");
     await manager.stop();
   }, 30_000);
+
+  it("a CPU-bound handler past its timeout is failed and its worker replaced", async () => {
+    const manager = createManager({
+      storage: bunSqliteStorage({ path: join(dir, "spin.db") }),
+      scheduler: bunWorkerScheduler({
+        jobs: new URL("../runtimes/fixtures/thread-jobs.ts", import.meta.url),
+      }),
+      jobs: threadJobs,
+      workers: { spin: 1 },
+      abortGrace: 300,
+    });
+    const finished = tracked(manager);
+    await manager.start();
+    const spinning = await manager.enqueue(threadJobs.spin, { ms: 60_000 });
+    const outcome = await finished(spinning.id);
+    expect(outcome.type).toBe("failed");
+    expect(outcome.error?.message).toMatch(/timed out after 200ms/);
+    expect((await manager.get(spinning.id))?.attempts.map((a) => a.outcome)).toEqual([
+      "retry",
+      "failed",
+    ]);
+    // The stuck worker was terminated and replaced: the next job runs.
+    const quick = await manager.enqueue(threadJobs.spin, { ms: 1 });
+    expect((await finished(quick.id)).type).toBe("completed");
+    await manager.stop();
+  }, 30_000);
+
+  it("a graceful stop lets the jobs in flight finish", async () => {
+    const manager = createManager({
+      storage: bunSqliteStorage({ path: join(dir, "stop.db") }),
+      scheduler: bunWorkerScheduler({
+        jobs: new URL("../runtimes/fixtures/thread-jobs.ts", import.meta.url),
+      }),
+      jobs: threadJobs,
+      workers: { spin: 2 },
+    });
+    await manager.start();
+    const jobs = [
+      await manager.enqueue(threadJobs.spin, { ms: 150 }),
+      await manager.enqueue(threadJobs.spin, { ms: 150 }),
+    ];
+    await new Promise((resolve) => manager.addEventListener("active", resolve, { once: true }));
+    await manager.stop();
+    for (const job of jobs) expect((await manager.get(job.id))?.state).toBe("completed");
+    expect(manager.workers().map((w) => w.state)).toEqual(["stopped", "stopped"]);
+  }, 30_000);
 });

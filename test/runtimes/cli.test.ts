@@ -29,14 +29,22 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-function startHost(args: string[]): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, [...node, "start", ...args], {
+function startHost(
+  args: string[],
+  runtime: "node" | "bun" = "node",
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  // Under Bun the same entry runs as it is (Bun runs TypeScript itself).
+  const [program, prefix] =
+    runtime === "bun"
+      ? [
+          join(root, "node_modules/.bin/bun"),
+          ["--conditions=shiftwork-source", "runtimes/node/cli.ts"],
+        ]
+      : [process.execPath, node];
+  const child = spawn(program, [...prefix, "start", ...args], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" },
   });
   let text = "";
   child.stdout?.on("data", (chunk) => {
@@ -114,28 +122,53 @@ describe("the shiftwork CLI", () => {
     expect((await cli(["status", "--db", db])).stdout).toBe(before);
   }, 120_000);
 
-  it("start runs jobs in worker threads and stops gracefully on SIGINT", async () => {
-    const file = join(dir, "start.db");
-    const host = startHost(["--jobs", jobs, "--db", `file:${file}`, "--workers", "quick=2"]);
-    await until(() => host.output().includes("worker threads"), "the host to start");
-    const { stdout } = await cli([
-      "enqueue",
-      "quick",
-      '{"to":"b@example.com"}',
+  for (const runtime of ["node", "bun"] as const) {
+    it(`start (${runtime}) in the background: enqueue, see completion through status, SIGTERM leaves nothing active`, async () => {
+      const file = join(dir, `start-${runtime}.db`);
+      const host = startHost(
+        ["--jobs", jobs, "--db", `file:${file}`, "--workers", "quick=2"],
+        runtime,
+      );
+      await until(() => host.output().includes("worker threads"), "the host to start");
+      expect(host.output()).toContain(
+        runtime === "bun" ? "(Bun workers)" : "(Node worker_threads)",
+      );
+      for (const to of ["b@example.com", "c@example.com"]) {
+        const enqueued = await cli([
+          "enqueue",
+          "quick",
+          JSON.stringify({ to }),
+          "--jobs",
+          jobs,
+          "--db",
+          `file:${file}`,
+        ]);
+        expect(enqueued.code).toBe(0);
+      }
+      const row = /^default\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m;
+      await until(
+        async () => row.exec((await cli(["status", "--db", `file:${file}`])).stdout)?.[4] === "2",
+        "status to show 2 completed",
+      );
+      host.child.kill("SIGTERM");
+      expect(await host.exited).toBe(0);
+      expect(host.output()).toMatch(/stopped; 2 jobs finished/);
+      const [, waiting, , active, completed] =
+        row.exec((await cli(["status", "--db", `file:${file}`])).stdout) ?? [];
+      expect({ waiting, active, completed }).toEqual({ waiting: "0", active: "0", completed: "2" });
+    }, 60_000);
+  }
+
+  it("start refuses a job module with two definitions of one name", async () => {
+    const result = await cli([
+      "start",
       "--jobs",
-      jobs,
+      "test/runtimes/fixtures/duplicate-jobs.ts",
       "--db",
-      `file:${file}`,
+      `file:${join(dir, "dup.db")}`,
     ]);
-    const { id } = JSON.parse(stdout) as { id: string };
-    const storage = libsqlStorage({ url: `file:${file}` });
-    await storage.migrate();
-    await until(async () => (await storage.get(id))?.state === "completed", "the job to complete");
-    expect((await storage.get(id))?.output).toEqual({ sent: "b@example.com" });
-    host.child.kill("SIGINT");
-    expect(await host.exited).toBe(0);
-    expect(host.output()).toMatch(/stopped; 1 jobs finished/);
-    await storage.close?.();
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/two definitions named "twin"/);
   }, 60_000);
 
   it("a second SIGINT forces the stop: the running job is released, not lost", async () => {
