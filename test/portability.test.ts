@@ -144,6 +144,20 @@ describe("portability", () => {
     expect(index).not.toMatch(/from\s*["']valibot["']/);
   });
 
+  it("the libSQL adapter bundles for Workers: its remote path (@libsql/client/web) needs no Node built-in", async () => {
+    const result = await build({
+      ...neutral,
+      entryPoints: ["adapters/libsql.ts"],
+      outdir: "out",
+      conditions: ["shiftwork-source", "workerd", "worker", "browser"],
+    });
+    expect(result.errors).toEqual([]);
+    const text = result.outputFiles?.[0]?.text ?? "";
+    expect(text).not.toMatch(/from\s*["']node:/);
+    // The file path's binding is loaded by a specifier bundlers do not follow.
+    expect(text).toContain('"libsql"');
+  });
+
   it("the same bundle fails on a Node built-in, so the check bites", async () => {
     const failing = build({
       ...neutral,
