@@ -71,7 +71,9 @@ it("npm start runs the Node host (worker threads, libSQL file) until SIGINT", as
   for (let i = 0; i < 400 && !output.includes("worker threads"); i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  expect(output).toMatch(/shiftwork: 4 worker threads for .*examples\/jobs\.ts on file:/);
+  expect(output).toMatch(
+    /shiftwork: 4 worker threads \(Node worker_threads\) for .*examples\/jobs\.ts on file:/,
+  );
   process.kill(-(child.pid as number), "SIGINT");
   // npm itself ends by the signal; the host inside it stops gracefully and says so.
   expect(["0", "SIGINT"]).toContain(await exited);
