@@ -43,7 +43,13 @@ export type JobModule = readonly AnyJobDefinition[] | Record<string, unknown>;
 
 type DefinitionsOf<M> = M extends readonly (infer D)[]
   ? D
-  : { [K in keyof M]: M[K] extends AnyJobDefinition ? M[K] : never }[keyof M];
+  : {
+      [K in keyof M]: M[K] extends AnyJobDefinition
+        ? M[K]
+        : M[K] extends readonly (infer D extends AnyJobDefinition)[]
+          ? D
+          : never;
+    }[keyof M];
 type NameOf<M> = DefinitionsOf<M> extends { name: infer N extends string } ? N : never;
 type InputByName<M, N> = InputOf<Extract<DefinitionsOf<M>, { name: N }>>;
 
@@ -385,6 +391,15 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
     }
   }
 
+  /**
+   * Stops this Manager's Workers of one queue (or all of them) for good: each finishes its current
+   * job, then takes no other. Not stored: other processes go on serving the queue.
+   */
+  async stopWorkers(queue?: string): Promise<void> {
+    const chosen = this.#workers.filter((w) => queue === undefined || w.queue === queue);
+    await Promise.all(chosen.map((worker) => worker.stop()));
+  }
+
   /** Resumes a paused queue, or every queue of this Manager. */
   async resume(queue?: string): Promise<void> {
     for (const q of this.#queuesOf(queue)) {
@@ -514,19 +529,34 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
     worker.context?.send({ type: "run", job: { id, token, name, input, attempt, maxAttempts } });
   }
 
-  /** Arms the scheduler's one slot for the earliest of: a due job, a lease to renew or rescue. */
+  /**
+   * Arms the scheduler's one slot for the earliest of: a job due for an idle worker, any lease's
+   * expiry (a dead process's jobs to rescue), and, while jobs run here, their lease renewal. With
+   * nothing pending the slot is cleared: an idle Durable Object gets no alarm.
+   */
   async #armWake(): Promise<void> {
     const now = this.#now();
-    let earliest = this.#nextRescue;
-    if (this.#inFlight.size > 0) earliest = Math.min(earliest, this.#nextHeartbeat);
+    let earliest = Number.POSITIVE_INFINITY;
+    // While jobs run here: renew their leases, and look for others' expired leases on the way.
+    if (this.#inFlight.size > 0) earliest = Math.min(this.#nextHeartbeat, this.#nextRescue);
+    let looked = false;
     for (const group of this.#groups) {
       if (!group.workers.some((w) => w.isIdle)) continue;
+      looked = true;
       const due = await this.#call("nextWakeAt", () => this.#storage.nextWakeAt(group.filter));
       if (due !== null) earliest = Math.min(earliest, due);
       // Storage that cannot tell us about other processes' enqueues is polled instead.
       if (!this.#storage.subscribe) earliest = Math.min(earliest, now + POLL_WITHOUT_SUBSCRIBE_MS);
     }
+    // No idle worker asked storage (all paused, say): keep rescuing dead processes' jobs.
+    if (!looked && this.#inFlight.size === 0 && this.#workers.some((w) => w.state !== "stopped")) {
+      earliest = Math.min(earliest, this.#nextRescue);
+    }
     if (this.#state !== "started") return;
+    if (earliest === Number.POSITIVE_INFINITY) {
+      this.#scheduler.wakeAt(null, () => {});
+      return;
+    }
     if (earliest <= now) {
       // Something is due that this pump could not claim: most likely an expired lease of a dead
       // process. Rescue on the next pump, and wait a little so a race cannot spin the loop.

@@ -43,6 +43,26 @@ describe("libsql schema", () => {
   });
 });
 
+describe("libsql durability", () => {
+  for (const [durability, level] of [
+    ["normal", 1],
+    ["full", 2],
+  ] as const) {
+    it(`durability "${durability}" opens the file in WAL with synchronous=${level}`, async () => {
+      const storage = libsqlStorage({ url: `file:${join(dir, `${durability}.db`)}`, durability });
+      await storage.migrate();
+      const pragmas = await storage.getInstance()?.transaction("read", function* () {
+        const sync = yield { sql: "PRAGMA synchronous", args: [] };
+        const journal = yield { sql: "PRAGMA journal_mode", args: [] };
+        const busy = yield { sql: "PRAGMA busy_timeout", args: [] };
+        return { ...sync.rows[0], ...journal.rows[0], ...busy.rows[0] };
+      });
+      expect(pragmas).toMatchObject({ synchronous: level, journal_mode: "wal", timeout: 5000 });
+      await storage.close?.();
+    });
+  }
+});
+
 describe("libsql start-up errors", () => {
   it("a file that is not a database", async () => {
     const file = join(dir, "notes.db");

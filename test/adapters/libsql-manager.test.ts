@@ -32,6 +32,8 @@ it("a Manager on a libSQL file runs jobs, and a delayed job not before its time"
     scheduler: inlineScheduler(),
     jobs: [echo],
     workers: { echo: 2 },
+    // Nothing but the wake-up slot armed for the delayed job's time can start it.
+    rescueInterval: "1h",
   });
   await manager.start();
   const now = Date.now();
