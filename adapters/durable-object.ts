@@ -24,7 +24,7 @@ export interface DurableObjectSqlStorage {
 
 /** Options of {@link durableObjectStorage}. */
 export interface DurableObjectStorageOptions {
-  /** The queue (or shard) this object holds; it prefixes every job id. */
+  /** The queue (or `<queue>@<shard>`) this object holds; it prefixes every job id. */
   queue: string;
 }
 

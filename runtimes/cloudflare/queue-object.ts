@@ -65,12 +65,17 @@ function asRpcError(error: unknown): RpcError {
 export function queueObject(options: QueueObjectOptions) {
   return class QueueObject extends DurableObject {
     readonly manager: Manager;
+    /** The queue this object serves (its name without a shard suffix). */
+    readonly queue: string;
     readonly #scheduler: AlarmScheduler;
     readonly #ready: Promise<void>;
 
     constructor(ctx: DurableObjectState, env: unknown) {
       super(ctx, env);
-      const queue = ctx.id.name ?? "default";
+      // The object's name is its queue, or `<queue>@<shard>` for one shard of a sharded queue.
+      const name = ctx.id.name ?? "default";
+      const queue = name.split("@")[0] as string;
+      this.queue = queue;
       const runner = options.runner
         ? (env as Record<string, RunnerBinding>)[options.runner]
         : undefined;
@@ -81,7 +86,7 @@ export function queueObject(options: QueueObjectOptions) {
       }
       this.#scheduler = alarmScheduler(ctx.storage, Date.now, runner);
       this.manager = createManager({
-        storage: durableObjectStorage(ctx.storage, { queue }),
+        storage: durableObjectStorage(ctx.storage, { queue: name }),
         scheduler: this.#scheduler,
         jobs: options.jobs,
         workers: { [queue]: options.concurrency ?? 4 },
@@ -139,14 +144,14 @@ export function queueObject(options: QueueObjectOptions) {
 
     pause(): Promise<RpcResult<null>> {
       return this.#answer(async () => {
-        await this.manager.pause();
+        await this.manager.pause(this.queue);
         return null;
       });
     }
 
     resume(): Promise<RpcResult<null>> {
       return this.#answer(async () => {
-        await this.manager.resume();
+        await this.manager.resume(this.queue);
         return null;
       }, true);
     }

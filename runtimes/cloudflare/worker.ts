@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { queueOfId } from "../../adapters/durable-object.js";
 import { collectJobs } from "../../src/define.js";
 import type { JobModule } from "../../src/manager.js";
+import type { QueueStats } from "../../src/ports.js";
 import type { RpcResult } from "./queue-object.js";
 
 /** The namespace binding of the queue objects, as far as the Worker uses it. */
@@ -24,9 +25,22 @@ export interface QueueWorkerOptions {
   jobs: JobModule;
   /** Name of the Durable Object binding in `wrangler.toml`. Default `JOBS`. */
   binding?: string;
+  /**
+   * Queues spread over several objects: `{ images: 8 }` makes objects `images@0` … `images@7`. A job
+   * with a `key` always goes to the shard of its key (so unique keys hold); others to any shard.
+   */
+  shards?: Record<string, number>;
 }
 
 const QUEUE_RE = /^[A-Za-z0-9_.:-]{1,100}$/;
+const OBJECT_RE = /^[A-Za-z0-9_.:-]{1,100}(@\d{1,4})?$/;
+
+/** A small stable hash (FNV-1a) of a key, to pick its shard. */
+function hashKey(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
 
 /**
  * The Worker in front of the queue objects: routes `/jobs` and `/queues/:queue/...` to the object
@@ -42,6 +56,18 @@ export function queueWorker(options: QueueWorkerOptions) {
     if (!namespace)
       throw new Error(`[shiftwork] [cloudflare] no Durable Object binding "${binding}"`);
     return namespace.get(namespace.idFromName(queue));
+  };
+  const shardCount = (queue: string) => Math.max(1, Math.floor(options.shards?.[queue] ?? 1));
+  /** The objects that hold a queue: itself, or each of its shards. */
+  const objectsOf = (queue: string) => {
+    const n = shardCount(queue);
+    return n === 1 ? [queue] : Array.from({ length: n }, (_, i) => `${queue}@${i}`);
+  };
+  const objectFor = (queue: string, key: unknown) => {
+    const n = shardCount(queue);
+    if (n === 1) return queue;
+    const shard = typeof key === "string" ? hashKey(key) % n : Math.floor(Math.random() * n);
+    return `${queue}@${shard}`;
   };
   const reply = (result: RpcResult<unknown>, status = 200) =>
     "ok" in result
@@ -64,35 +90,65 @@ export function queueWorker(options: QueueWorkerOptions) {
     const target = typeof queue === "string" ? queue : (definition.queue ?? "default");
     if (!QUEUE_RE.test(target))
       return c.json({ error: { message: "queue: not a valid queue name" } }, 400);
-    // The object is the queue: it need not be told again.
-    return reply(
-      await stub(c.env, target).enqueue(name, input, { ...enqueueOptions, queue: target }),
-      201,
-    );
+    const object = objectFor(target, enqueueOptions.key);
+    const result = await stub(c.env, object).enqueue(name, input, {
+      ...enqueueOptions,
+      queue: target,
+    });
+    return reply(result, 201);
   });
   app.get("/jobs/:id", async (c) => {
     const id = c.req.param("id");
-    const queue = queueOfId(id);
-    if (!queue || !QUEUE_RE.test(queue))
+    // The id names its object: the queue, or the queue's shard (`images@3~42`).
+    const object = queueOfId(id);
+    if (!object || !OBJECT_RE.test(object))
       return c.json({ error: { message: `job "${id}" not found` } }, 404);
-    const result = await stub(c.env, queue).get(id);
+    const result = await stub(c.env, object).get(id);
     if ("ok" in result && result.ok === null)
       return c.json({ error: { message: `job "${id}" not found` } }, 404);
     return reply(result);
   });
+  // Queue-wide routes go to every object of the queue (each shard).
   for (const verb of ["pause", "resume"] as const) {
     app.post(`/queues/:queue/${verb}`, async (c) => {
       const queue = c.req.param("queue");
       if (!QUEUE_RE.test(queue))
         return c.json({ error: { message: "queue: not a valid queue name" } }, 400);
-      return reply(await stub(c.env, queue)[verb]());
+      const results = await Promise.all(
+        objectsOf(queue).map((object) => stub(c.env, object)[verb]()),
+      );
+      return reply(results.find((r) => !("ok" in r)) ?? { ok: null });
     });
   }
   app.get("/queues/:queue", async (c) => {
     const queue = c.req.param("queue");
     if (!QUEUE_RE.test(queue))
       return c.json({ error: { message: "queue: not a valid queue name" } }, 400);
-    return reply(await stub(c.env, queue).stats());
+    const results = await Promise.all(
+      objectsOf(queue).map((object) => stub(c.env, object).stats()),
+    );
+    const failed = results.find((r) => !("ok" in r));
+    if (failed) return reply(failed);
+    // One row per queue, summed over its shards; paused only if every shard is.
+    const rows = results.flatMap((r) => ("ok" in r ? (r.ok as QueueStats[]) : []));
+    const merged = new Map<string, QueueStats>();
+    for (const row of rows) {
+      const into = merged.get(row.queue);
+      if (!into) merged.set(row.queue, { ...row });
+      else {
+        for (const k of [
+          "waiting",
+          "delayed",
+          "active",
+          "completed",
+          "failed",
+          "cancelled",
+        ] as const)
+          into[k] += row[k];
+        into.paused &&= row.paused;
+      }
+    }
+    return c.json([...merged.values()]);
   });
   app.get("/health", (c) => c.json({ ok: true }));
   return app;

@@ -151,4 +151,44 @@ describe("Cloudflare host (workerd)", () => {
     expect(done?.output).toMatchObject({ width: 300, height: 200 });
     expect(done?.attempts.map((a) => a.outcome)).toEqual(["completed"]);
   });
+
+  it("a sharded queue spreads over objects; a key always lands in its shard; pause reaches every shard", async () => {
+    const jobs = [];
+    for (let i = 0; i < 8; i++) {
+      jobs.push(
+        await enqueue({
+          name: "email.send",
+          input: { to: `s${i}@example.com`, subject: "s" },
+          queue: "sharded",
+          key: `k${i}`,
+        }),
+      );
+    }
+    const shards = new Set(jobs.map((j) => /^sharded@(\d)~\d+$/.exec(j.id)?.[1]));
+    expect(shards.has(undefined)).toBe(false);
+    expect(shards.size).toBeGreaterThan(1);
+    for (const job of jobs) await until(job.id, "completed");
+    // While its job is live, a key maps to the same shard and the same job.
+    const held = await enqueue({ name: "test.hang", input: {}, queue: "sharded", key: "held" });
+    const again = await enqueue({ name: "test.hang", input: {}, queue: "sharded", key: "held" });
+    expect(again.id).toBe(held.id);
+    expect(
+      (await SELF.fetch("https://queue.test/queues/sharded/pause", { method: "POST" })).status,
+    ).toBe(200);
+    const stats = (await (await SELF.fetch("https://queue.test/queues/sharded")).json()) as {
+      paused: boolean;
+      completed: number;
+    }[];
+    expect(stats[0]).toMatchObject({ paused: true });
+    expect(stats[0]?.completed).toBeGreaterThanOrEqual(8);
+    const parked = await enqueue({
+      name: "email.send",
+      input: { to: "p@example.com", subject: "p" },
+      queue: "sharded",
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await get(parked.id)).state).toBe("waiting");
+    await SELF.fetch("https://queue.test/queues/sharded/resume", { method: "POST" });
+    await until(parked.id, "completed");
+  });
 });

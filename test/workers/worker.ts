@@ -29,7 +29,7 @@ export class StorageProbe {
   }
 }
 
-const main = queueWorker({ jobs, binding: "JOBS" });
+const main = queueWorker({ jobs, binding: "JOBS", shards: { sharded: 4 } });
 const fanOut = queueWorker({ jobs, binding: "FANOUT" });
 // /fan-out/... goes to the fan-out objects, everything else to the inline ones.
 main.route("/fan-out", fanOut);
