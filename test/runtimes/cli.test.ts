@@ -159,6 +159,37 @@ describe("the shiftwork CLI", () => {
     }, 60_000);
   }
 
+  it("start resumes after a crash: waiting jobs stay and the dead run's active job is rescued", async () => {
+    const file = join(dir, "resume.db");
+    const storage = libsqlStorage({ url: `file:${file}` });
+    await storage.migrate();
+    const now = Date.now();
+    const job = (input: { to: string }) => ({
+      name: "quick",
+      queue: "default",
+      input,
+      priority: 0,
+      runAt: now,
+      maxAttempts: 3,
+      key: null,
+    });
+    await storage.enqueue([job({ to: "w@example.com" }), job({ to: "a@example.com" })], now);
+    // A run that died holding one of them: claimed, never finished, its lease already over.
+    const [held] = await storage.claim({ limit: 1, leaseMs: 1, now });
+    const host = startHost(["--jobs", jobs, "--db", `file:${file}`, "--workers", "quick=1"]);
+    await until(
+      async () => (await storage.stats(Date.now()))[0]?.completed === 2,
+      "both jobs to complete",
+    );
+    host.child.kill("SIGTERM");
+    expect(await host.exited).toBe(0);
+    expect((await storage.get(held?.id as string))?.attempts.map((a) => a.outcome)).toEqual([
+      "stalled",
+      "completed",
+    ]);
+    await storage.close?.();
+  }, 60_000);
+
   it("start refuses a job module with two definitions of one name", async () => {
     const result = await cli([
       "start",
