@@ -1,0 +1,181 @@
+import { createManager, defineJob, type Manager } from "shiftwork";
+import { memoryStorage } from "shiftwork/adapters/memory";
+import { createApp } from "shiftwork/http";
+import { inlineScheduler } from "shiftwork/runtimes/inline";
+import * as v from "valibot";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+const email = defineJob({
+  name: "email.send",
+  input: v.object({ to: v.pipe(v.string(), v.email()) }),
+  run: ({ to }) => ({ sent: to }),
+});
+const fail = defineJob({
+  name: "always.fails",
+  input: v.object({}),
+  retry: { attempts: 1 },
+  run: () => {
+    throw new Error("nope");
+  },
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: a Manager of this test's job module
+let manager: Manager<any>;
+beforeEach(async () => {
+  manager = createManager({
+    storage: memoryStorage(),
+    scheduler: inlineScheduler(),
+    jobs: [email, fail],
+    workers: {},
+  });
+  await manager.start();
+});
+afterEach(() => manager.stop());
+
+const json = (body: unknown) => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: typeof body === "string" ? body : JSON.stringify(body),
+});
+const count = async () => (await manager.list({ limit: 1000 })).jobs.length;
+
+describe("HTTP API (app.request, memory adapter)", () => {
+  it("POST /jobs creates a job (201) and GET /jobs/:id returns it", async () => {
+    const app = createApp(manager);
+    const created = await app.request(
+      "/jobs",
+      json({ name: "email.send", input: { to: "a@example.com" }, priority: 2 }),
+    );
+    expect(created.status).toBe(201);
+    const job = (await created.json()) as { id: string; priority: number; state: string };
+    expect(job).toMatchObject({ priority: 2, state: "waiting" });
+    const got = await app.request(`/jobs/${job.id}`);
+    expect(got.status).toBe(200);
+    expect(await got.json()).toMatchObject({ id: job.id, name: "email.send" });
+  });
+
+  it("bad input is 400 with issues naming the field, an unknown job 422, an unknown id 404; nothing stored", async () => {
+    const app = createApp(manager);
+    const cases: [RequestInit, number, string | undefined][] = [
+      [json({ name: "email.send", input: { to: "x" } }), 400, "input.to"],
+      [json({ name: "email.send", input: { to: "a@example.com" }, delay: "soon" }), 400, "delay"],
+      [json({ name: "email.send", input: { to: "a@example.com" }, colour: "red" }), 400, undefined],
+      [json({ input: {} }), 400, "body.name"],
+      [json("{not json"), 400, "body"],
+      [json({ name: "nope", input: {} }), 422, undefined],
+    ];
+    for (const [init, status, path] of cases) {
+      const response = await app.request("/jobs", init);
+      expect({ status: response.status }).toEqual({ status });
+      const body = (await response.json()) as {
+        error: { message: string; issues?: { path: string }[] };
+      };
+      expect(body.error.message).toBeTruthy();
+      if (path) expect(body.error.issues?.map((i) => i.path)).toContain(path);
+    }
+    expect((await app.request("/jobs/999")).status).toBe(404);
+    expect((await app.request("/jobs/999/cancel", { method: "POST" })).status).toBe(404);
+    expect(await count()).toBe(0);
+  });
+
+  it("POST /jobs/batch is all or nothing", async () => {
+    const app = createApp(manager);
+    const bad = await app.request(
+      "/jobs/batch",
+      json({
+        jobs: [
+          { name: "email.send", input: { to: "a@example.com" } },
+          { name: "email.send", input: { to: "x" } },
+        ],
+      }),
+    );
+    expect(bad.status).toBe(400);
+    expect(
+      ((await bad.json()) as { error: { issues: { path: string }[] } }).error.issues[0]?.path,
+    ).toBe("jobs[1].input.to");
+    expect(await count()).toBe(0);
+    const good = await app.request(
+      "/jobs/batch",
+      json({
+        jobs: [
+          { name: "email.send", input: { to: "a@example.com" } },
+          { name: "email.send", input: { to: "b@example.com" } },
+        ],
+      }),
+    );
+    expect(good.status).toBe(201);
+    expect(((await good.json()) as { jobs: unknown[] }).jobs).toHaveLength(2);
+  });
+
+  it("GET /jobs filters and pages; bad query is 400", async () => {
+    const app = createApp(manager);
+    for (let i = 0; i < 3; i++) await manager.enqueue(email, { to: `u${i}@example.com` });
+    const page = (await (await app.request("/jobs?state=waiting&limit=2")).json()) as {
+      jobs: unknown[];
+      nextCursor: number;
+    };
+    expect(page.jobs).toHaveLength(2);
+    const next = (await (await app.request(`/jobs?limit=2&cursor=${page.nextCursor}`)).json()) as {
+      jobs: unknown[];
+    };
+    expect(next.jobs).toHaveLength(1);
+    expect((await app.request("/jobs?limit=lots")).status).toBe(400);
+    expect((await app.request("/jobs?state=sleeping")).status).toBe(400);
+    expect((await app.request("/jobs?limit=5000")).status).toBe(400);
+  });
+
+  it("cancel, retry, pause, resume, queues, stats, workers, health", async () => {
+    const app = createApp(manager);
+    const job = await manager.enqueue(email, { to: "a@example.com" });
+    const cancelled = await app.request(`/jobs/${job.id}/cancel`, { method: "POST" });
+    expect(await cancelled.json()).toMatchObject({ state: "cancelled" });
+    expect((await app.request(`/jobs/${job.id}/cancel`, { method: "POST" })).status).toBe(409);
+    const retried = await app.request(`/jobs/${job.id}/retry`, { method: "POST" });
+    expect(await retried.json()).toMatchObject({ state: "waiting" });
+    expect((await app.request(`/jobs/${job.id}/retry`, { method: "POST" })).status).toBe(409);
+    expect(await (await app.request("/queues/default/pause", { method: "POST" })).json()).toEqual({
+      queue: "default",
+      paused: true,
+    });
+    expect(await (await app.request("/queues")).json()).toEqual([
+      expect.objectContaining({ queue: "default", paused: true, waiting: 1 }),
+    ]);
+    await app.request("/queues/default/resume", { method: "POST" });
+    expect(await (await app.request("/stats")).json()).toMatchObject({ total: { waiting: 1 } });
+    expect(await (await app.request("/workers")).json()).toEqual([]);
+    expect(await (await app.request("/health")).json()).toEqual({ ok: true });
+  });
+
+  it("a token protects every route but /health; 401s say nothing more", async () => {
+    const app = createApp(manager, { token: "s3cret" });
+    expect((await app.request("/health")).status).toBe(200);
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: "Bearer wrong" },
+      { authorization: "Basic s3cret" },
+    ];
+    for (const headers of attempts) {
+      const response = await app.request("/queues", { headers });
+      expect(response.status).toBe(401);
+      expect(await response.text()).not.toContain("s3cret");
+    }
+    const denied = await app.request("/jobs", {
+      ...json({ name: "email.send", input: { to: "a@example.com" } }),
+    });
+    expect(denied.status).toBe(401);
+    expect(await count()).toBe(0);
+    expect(
+      (await app.request("/queues", { headers: { authorization: "Bearer s3cret" } })).status,
+    ).toBe(200);
+  });
+
+  it("a body past the limit is 413 and stores nothing", async () => {
+    const app = createApp(manager, { maxBodyBytes: 1024 });
+    const response = await app.request(
+      "/jobs",
+      json({ name: "email.send", input: { to: "a@example.com", pad: "x".repeat(5000) } }),
+    );
+    expect(response.status).toBe(413);
+    expect(await count()).toBe(0);
+  });
+});
