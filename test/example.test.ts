@@ -52,12 +52,16 @@ it("a restart resumes: a waiting job stays and a dead run's active job is rescue
 
 it("npm start runs the Node host (worker threads, libSQL file) until SIGINT", async () => {
   const { spawn } = await import("node:child_process");
-  const child = spawn("npm", ["start", "--", "--db", `file:${join(dir, "npm-start.db")}`], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "pipe"],
-    // Its own process group, so the test can press Ctrl+C the way a terminal does.
-    detached: true,
-  });
+  const child = spawn(
+    "npm",
+    ["start", "--", "--db", `file:${join(dir, "npm-start.db")}`, "--port", "0"],
+    {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so the test can press Ctrl+C the way a terminal does.
+      detached: true,
+    },
+  );
   let output = "";
   child.stdout?.on("data", (chunk) => {
     output += chunk;
@@ -68,12 +72,15 @@ it("npm start runs the Node host (worker threads, libSQL file) until SIGINT", as
   const exited = new Promise<string>((resolve) =>
     child.on("close", (code, signal) => resolve(signal ?? String(code))),
   );
-  for (let i = 0; i < 400 && !output.includes("worker threads"); i++) {
+  for (let i = 0; i < 400 && !output.includes("listening on"); i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   expect(output).toMatch(
     /shiftwork: 4 worker threads \(Node worker_threads\) for .*examples\/jobs\.ts on file:/,
   );
+  // The API answers on the port the host printed.
+  const base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+  expect((await fetch(`${base}/health`)).status).toBe(200);
   process.kill(-(child.pid as number), "SIGINT");
   // npm itself ends by the signal; the host inside it stops gracefully and says so.
   expect(["0", "SIGINT"]).toContain(await exited);

@@ -1,8 +1,10 @@
 import { libsqlStorage } from "../../adapters/libsql.js";
 import type { JobEvent, ManagerErrorEvent } from "../../src/events.js";
+import { createApp } from "../../src/http/app.js";
 import { createManager } from "../../src/manager.js";
 import type { Scheduler, Storage } from "../../src/ports.js";
 import { loadJobs } from "./_load-jobs.js";
+import { listen } from "./_serve.js";
 import { UsageError } from "./_usage-error.js";
 import { nodeThreadScheduler } from "./scheduler.js";
 
@@ -64,7 +66,7 @@ export function parsePort(text: string): number {
  * SIGTERM (a second one forces the stop). Resolves to the exit code.
  */
 export async function runStart(options: StartOptions): Promise<number> {
-  parsePort(options.port);
+  const port = parsePort(options.port);
   if (!LOOPBACK.has(options.host) && !options.token) {
     throw new UsageError(
       `--host ${options.host} is not a loopback address: give --token to protect it`,
@@ -102,7 +104,14 @@ export async function runStart(options: StartOptions): Promise<number> {
   line(
     `shiftwork: ${count} worker threads (${host}) for ${options.jobs.pathname} on ${options.db}`,
   );
-  line("shiftwork: no HTTP API yet (it arrives with the HTTP issue); Ctrl+C stops");
+  const server = await listen(
+    createApp(manager, options.token ? { token: options.token } : {}),
+    options.host,
+    port,
+  );
+  line(
+    `shiftwork: listening on http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${server.port}; Ctrl+C stops`,
+  );
 
   let last = { at: Date.now(), finished: 0 };
   const progress = tty
@@ -134,6 +143,7 @@ export async function runStart(options: StartOptions): Promise<number> {
     process.on("SIGTERM", onSignal);
   });
   if (progress) clearInterval(progress);
+  await server.close();
   line(`shiftwork: stopped; ${finished} jobs finished in this run`);
   return 0;
 }

@@ -41,7 +41,9 @@ function startHost(
           ["--conditions=shiftwork-source", "runtimes/node/cli.ts"],
         ]
       : [process.execPath, node];
-  const child = spawn(program, [...prefix, "start", ...args], {
+  // Any free port, so hosts of parallel tests never collide; the host prints the one it bound.
+  const port = args.includes("--port") ? [] : ["--port", "0"];
+  const child = spawn(program, [...prefix, "start", ...args, ...port], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" },
@@ -129,10 +131,18 @@ describe("the shiftwork CLI", () => {
         ["--jobs", jobs, "--db", `file:${file}`, "--workers", "quick=2"],
         runtime,
       );
-      await until(() => host.output().includes("worker threads"), "the host to start");
+      await until(() => host.output().includes("listening on"), "the host to start");
       expect(host.output()).toContain(
         runtime === "bun" ? "(Bun workers)" : "(Node worker_threads)",
       );
+      // --port 0 binds any free port; the host prints the one it bound, and the API answers there.
+      const base = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(host.output());
+      expect(Number(base?.[2])).toBeGreaterThan(0);
+      const viaHttp = await fetch(`${base?.[1]}/jobs`, {
+        method: "POST",
+        body: JSON.stringify({ name: "quick", input: { to: "h@example.com" } }),
+      });
+      expect(viaHttp.status).toBe(201);
       for (const to of ["b@example.com", "c@example.com"]) {
         const enqueued = await cli([
           "enqueue",
@@ -147,15 +157,15 @@ describe("the shiftwork CLI", () => {
       }
       const row = /^default\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m;
       await until(
-        async () => row.exec((await cli(["status", "--db", `file:${file}`])).stdout)?.[4] === "2",
-        "status to show 2 completed",
+        async () => row.exec((await cli(["status", "--db", `file:${file}`])).stdout)?.[4] === "3",
+        "status to show 3 completed",
       );
       host.child.kill("SIGTERM");
       expect(await host.exited).toBe(0);
-      expect(host.output()).toMatch(/stopped; 2 jobs finished/);
+      expect(host.output()).toMatch(/stopped; 3 jobs finished/);
       const [, waiting, , active, completed] =
         row.exec((await cli(["status", "--db", `file:${file}`])).stdout) ?? [];
-      expect({ waiting, active, completed }).toEqual({ waiting: "0", active: "0", completed: "2" });
+      expect({ waiting, active, completed }).toEqual({ waiting: "0", active: "0", completed: "3" });
     }, 60_000);
   }
 
@@ -181,6 +191,7 @@ describe("the shiftwork CLI", () => {
       async () => (await storage.stats(Date.now()))[0]?.completed === 2,
       "both jobs to complete",
     );
+    await until(() => host.output().includes("listening on"), "the host to listen");
     host.child.kill("SIGTERM");
     expect(await host.exited).toBe(0);
     expect((await storage.get(held?.id as string))?.attempts.map((a) => a.outcome)).toEqual([
@@ -205,7 +216,7 @@ describe("the shiftwork CLI", () => {
   it("a second SIGINT forces the stop: the running job is released, not lost", async () => {
     const file = join(dir, "force.db");
     const host = startHost(["--jobs", jobs, "--db", `file:${file}`, "--workers", "slow=1"]);
-    await until(() => host.output().includes("worker threads"), "the host to start");
+    await until(() => host.output().includes("listening on"), "the host to start");
     const { stdout } = await cli(["enqueue", "slow", "{}", "--jobs", jobs, "--db", `file:${file}`]);
     const { id } = JSON.parse(stdout) as { id: string };
     const storage = libsqlStorage({ url: `file:${file}` });
