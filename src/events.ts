@@ -70,3 +70,61 @@ export class ManagerErrorEvent extends Event {
     this.error = error;
   }
 }
+
+/** The job events, in the order a job usually meets them. */
+export const JOB_EVENT_TYPES = [
+  "enqueued",
+  "active",
+  "progress",
+  "log",
+  "completed",
+  "failed",
+  "retrying",
+  "snoozed",
+  "cancelled",
+  "released",
+  "stalled",
+  "stale",
+] as const satisfies readonly Exclude<ManagerEventType, "error">[];
+
+/** A job event as plain data (what `GET /events` streams): its type, and the fields it carries. */
+export interface LiveEvent extends JobEventInit {
+  type: (typeof JOB_EVENT_TYPES)[number];
+}
+
+const EVENT_FIELDS = [
+  "jobId",
+  "name",
+  "queue",
+  "attempt",
+  "output",
+  "error",
+  "progress",
+  "runAt",
+  "reason",
+  "message",
+  "data",
+  "refused",
+] as const satisfies readonly (keyof JobEventInit)[];
+
+/** Copies a {@link JobEvent}'s own fields into a plain object. */
+export function toLiveEvent(event: JobEvent): LiveEvent {
+  const live: Record<string, unknown> = { type: event.type };
+  for (const k of EVENT_FIELDS) if (event[k] !== undefined) live[k] = event[k];
+  return live as unknown as LiveEvent;
+}
+
+/**
+ * Calls `listener` with every job event `target` dispatches, as plain data; returns the function
+ * that stops it.
+ */
+export function subscribeJobEvents(
+  target: EventTarget,
+  listener: (event: LiveEvent) => void,
+): () => void {
+  const forward = (event: Event) => listener(toLiveEvent(event as JobEvent));
+  for (const type of JOB_EVENT_TYPES) target.addEventListener(type, forward);
+  return () => {
+    for (const type of JOB_EVENT_TYPES) target.removeEventListener(type, forward);
+  };
+}

@@ -29,7 +29,15 @@ export {
   UnrecoverableError,
   ValidationError,
 } from "./errors.js";
-export { JobEvent, type JobEventInit, ManagerErrorEvent, type ManagerEventType } from "./events.js";
+export {
+  JOB_EVENT_TYPES,
+  JobEvent,
+  type JobEventInit,
+  type LiveEvent,
+  ManagerErrorEvent,
+  type ManagerEventType,
+  subscribeJobEvents,
+} from "./events.js";
 export { createExecutor, type Executor, type ExecutorOptions } from "./host/executor.js";
 export {
   createManager,

@@ -11,7 +11,14 @@ import {
   TimeoutError,
   ValidationError,
 } from "./errors.js";
-import { JobEvent, type JobEventInit, ManagerErrorEvent, type ManagerEventType } from "./events.js";
+import {
+  JobEvent,
+  type JobEventInit,
+  type LiveEvent,
+  ManagerErrorEvent,
+  type ManagerEventType,
+  subscribeJobEvents,
+} from "./events.js";
 import {
   type EnqueueOptions,
   listOptionsSchema,
@@ -324,6 +331,14 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   list(options: ListOptions = {}): Promise<JobPage> {
     const query = parseOrThrow(listOptionsSchema, options, "list options", "");
     return this.#call("list", () => this.#storage.list(query));
+  }
+
+  /**
+   * Calls `listener` with each job event as plain data (what `GET /events` streams); returns the
+   * function that stops it.
+   */
+  subscribe(listener: (event: LiveEvent) => void): () => void {
+    return subscribeJobEvents(this, listener);
   }
 
   /** Counts by queue and state. */

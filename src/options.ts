@@ -9,29 +9,36 @@ const isoDate = v.pipe(
   v.transform((text) => Date.parse(text)),
 );
 
+/** The fields of enqueue options, shared with the HTTP API's request schemas (one source of truth). */
+export const enqueueOptionEntries = {
+  delay: v.optional(durationSchema),
+  runAt: v.optional(
+    v.union([
+      isoDate,
+      v.pipe(
+        v.date(),
+        v.check((d) => !Number.isNaN(d.getTime()), "invalid date"),
+        v.transform((d) => d.getTime()),
+      ),
+    ]),
+  ),
+  priority: v.optional(
+    v.pipe(v.number(), v.integer(), v.minValue(-1_000_000), v.maxValue(1_000_000)),
+  ),
+  key: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255))),
+  attempts: v.optional(attemptCountSchema),
+  queue: v.optional(queueNameSchema),
+};
+
+/** Enqueue options must not give both a delay and a date. */
+export const delayOrRunAt = <T extends { delay?: number; runAt?: number }>() =>
+  v.check<T, string>(
+    (o) => o.delay === undefined || o.runAt === undefined,
+    "give delay or runAt, not both",
+  );
+
 /** valibot schema of enqueue options; `runAt` and `delay` come out as milliseconds. */
-export const enqueueOptionsSchema = v.pipe(
-  v.strictObject({
-    delay: v.optional(durationSchema),
-    runAt: v.optional(
-      v.union([
-        isoDate,
-        v.pipe(
-          v.date(),
-          v.check((d) => !Number.isNaN(d.getTime()), "invalid date"),
-          v.transform((d) => d.getTime()),
-        ),
-      ]),
-    ),
-    priority: v.optional(
-      v.pipe(v.number(), v.integer(), v.minValue(-1_000_000), v.maxValue(1_000_000)),
-    ),
-    key: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255))),
-    attempts: v.optional(attemptCountSchema),
-    queue: v.optional(queueNameSchema),
-  }),
-  v.check((o) => o.delay === undefined || o.runAt === undefined, "give delay or runAt, not both"),
-);
+export const enqueueOptionsSchema = v.pipe(v.strictObject(enqueueOptionEntries), delayOrRunAt());
 
 /** Options accepted by `enqueue`. */
 export type EnqueueOptions = v.InferInput<typeof enqueueOptionsSchema>;
@@ -59,7 +66,13 @@ export const listOptionsSchema = v.strictObject({
   name: v.optional(v.string()),
   queue: v.optional(v.string()),
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)), 50),
-  cursor: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  // A number, or the same as digits (as it arrives in a URL).
+  cursor: v.optional(
+    v.union([
+      v.pipe(v.number(), v.integer(), v.minValue(0)),
+      v.pipe(v.string(), v.regex(/^\d{1,16}$/, "expected a cursor"), v.transform(Number)),
+    ]),
+  ),
 });
 
 /** valibot schema of `prune` options. */

@@ -2,4 +2,5 @@
  * The HTTP API over a Manager (hono), the same on Node, Bun and Workers.
  * @module
  */
-export { type AppOptions, createApp, type ManagerLike } from "./app.js";
+export { type ApiListQuery, type AppOptions, createApp, type ManagerLike } from "./app.js";
+export { openApiDocument } from "./openapi.js";

@@ -57,9 +57,27 @@ describe("HTTP API (app.request, memory adapter)", () => {
   it("bad input is 400 with issues naming the field, an unknown job 422, an unknown id 404; nothing stored", async () => {
     const app = createApp(manager);
     const cases: [RequestInit, number, string | undefined][] = [
-      [json({ name: "email.send", input: { to: "x" } }), 400, "input.to"],
-      [json({ name: "email.send", input: { to: "a@example.com" }, delay: "soon" }), 400, "delay"],
-      [json({ name: "email.send", input: { to: "a@example.com" }, colour: "red" }), 400, undefined],
+      [json({ name: "email.send", input: { to: "x" } }), 400, "body.input.to"],
+      [
+        json({ name: "email.send", input: { to: "a@example.com" }, delay: "soon" }),
+        400,
+        "body.delay",
+      ],
+      [
+        json({ name: "email.send", input: { to: "a@example.com" }, colour: "red" }),
+        400,
+        "body.colour",
+      ],
+      [
+        json({
+          name: "email.send",
+          input: { to: "a@example.com" },
+          delay: 5,
+          runAt: "2030-01-01T00:00:00Z",
+        }),
+        400,
+        "body",
+      ],
       [json({ input: {} }), 400, "body.name"],
       [json("{not json"), 400, "body"],
       [json({ name: "nope", input: {} }), 422, undefined],
@@ -92,7 +110,7 @@ describe("HTTP API (app.request, memory adapter)", () => {
     expect(bad.status).toBe(400);
     expect(
       ((await bad.json()) as { error: { issues: { path: string }[] } }).error.issues[0]?.path,
-    ).toBe("jobs[1].input.to");
+    ).toBe("body.jobs[1].input.to");
     expect(await count()).toBe(0);
     const good = await app.request(
       "/jobs/batch",

@@ -1,0 +1,82 @@
+/**
+ * JSON error bodies and request checks shared by the API routes.
+ * @module
+ */
+import { HTTPException } from "hono/http-exception";
+import * as v from "valibot";
+import {
+  type Issue,
+  JobNotFoundError,
+  JobStateError,
+  ShiftworkError,
+  UnknownJobError,
+  ValidationError,
+} from "../errors.js";
+import type { JobRecord } from "../ports.js";
+import { toIssues } from "../validate.js";
+
+/** The statuses the API answers errors with. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 500 | 501;
+
+/** A JSON error body: `{ error: { message, issues? } }`. */
+export function fail(status: ErrorStatus, message: string, issues?: Issue[]): Response {
+  return Response.json({ error: { message, ...(issues ? { issues } : {}) } }, { status });
+}
+
+/**
+ * A path the Manager reported, as a path in the request body: `input.to` is `body.input.to`, and
+ * options are top-level fields (`body.delay`, not `options.delay`).
+ */
+const bodyPath = (path: string) =>
+  `body.${path.replace(/(^|\.)options\./, "$1").replace(/^\./, "")}`.replace(/\.$/, "");
+
+/** Maps what a Manager throws to a status: 400 bad input, 404, 409 wrong state, 422 unknown job. */
+export function errorResponse(error: unknown): Response {
+  // Only bearer auth throws hono's HTTPException here: a missing, malformed (hono's 400) or wrong
+  // token is one 401 that says nothing about why.
+  if (error instanceof HTTPException) return fail(401, "unauthorized");
+  if (error instanceof ValidationError) {
+    const issues = error.issues.map((issue) => ({ ...issue, path: bodyPath(issue.path) }));
+    return fail(400, error.message, issues);
+  }
+  if (error instanceof UnknownJobError) return fail(422, error.message);
+  if (error instanceof JobNotFoundError) return fail(404, error.message);
+  if (error instanceof JobStateError) return fail(409, error.message);
+  if (error instanceof ShiftworkError && /held by job/.test(error.message))
+    return fail(409, error.message);
+  return fail(500, error instanceof Error ? error.message : "internal error");
+}
+
+/** The body as JSON, or a 400 that says it does not parse. */
+export async function readJson(
+  request: Request,
+): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
+  try {
+    return { ok: true, body: await request.json() };
+  } catch {
+    return {
+      ok: false,
+      response: fail(400, "body: expected JSON", [
+        { path: "body", message: "does not parse as JSON" },
+      ]),
+    };
+  }
+}
+
+/** Checks `value` against `schema`; a failure is a 400 whose issues name `root.field`. */
+export function check<S extends v.GenericSchema>(
+  schema: S,
+  value: unknown,
+  root: string,
+): { ok: true; value: v.InferOutput<S> } | { ok: false; response: Response } {
+  const result = v.safeParse(schema, value);
+  return result.success
+    ? { ok: true, value: result.output }
+    : { ok: false, response: fail(400, `invalid ${root}`, toIssues(root, result.issues)) };
+}
+
+/** A job as the API shows it: without its lease token, which only the lease holder may know. */
+export function publicJob(job: JobRecord): Omit<JobRecord, "leaseToken"> {
+  const { leaseToken: _hidden, ...visible } = job;
+  return visible;
+}

@@ -1,0 +1,85 @@
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { createManager, defineJob } from "shiftwork";
+import { memoryStorage } from "shiftwork/adapters/memory";
+import { createApp } from "shiftwork/http";
+import { inlineScheduler } from "shiftwork/runtimes/inline";
+import * as v from "valibot";
+import { describe, expect, it } from "vitest";
+
+const manager = createManager({
+  storage: memoryStorage(),
+  scheduler: inlineScheduler(),
+  jobs: [defineJob({ name: "noop", input: v.object({}), run: () => null })],
+  workers: {},
+});
+
+/** The app's own API routes as `METHOD /path/{param}` (dashboard pages and forms aside). */
+function apiRoutes(app: ReturnType<typeof createApp>, base = ""): string[] {
+  const seen = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue; // middleware
+    const path = route.path.slice(base.length) || "/";
+    if (path === "/" || path.startsWith("/dashboard") || /^\/log(in|out)$/.test(path)) continue;
+    seen.add(`${route.method} ${base}${path.replace(/:(\w+)/g, "{$1}")}`);
+  }
+  return [...seen].sort();
+}
+
+function documented(doc: { paths: Record<string, Record<string, unknown>> }): string[] {
+  return Object.entries(doc.paths)
+    .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+    .sort();
+}
+
+describe("GET /openapi.json", () => {
+  it("is a valid OpenAPI 3.1 document that lists every route of the app", async () => {
+    for (const [base, token] of [
+      ["", undefined],
+      ["/shiftwork", "t0ken"],
+    ] as const) {
+      const app = createApp(manager, { basePath: base, token });
+      const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+      const response = await app.request(`${base}/openapi.json`, { headers });
+      expect(response.status).toBe(200);
+      const doc = await response.json();
+      const result = await new Validator().validate(doc);
+      expect(result.errors ?? []).toEqual([]);
+      expect(result.valid).toBe(true);
+      expect((doc as { openapi: string }).openapi).toBe("3.1.0");
+      expect(documented(doc)).toEqual(apiRoutes(app, base));
+      expect(documented(doc)).toHaveLength(14);
+    }
+  });
+
+  it("describes request bodies and queries from the schemas that validate them", async () => {
+    const doc = (await (await createApp(manager).request("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { requestBody?: any; parameters?: any[] }>>;
+    };
+    const body = doc.paths["/jobs"]?.post?.requestBody.content["application/json"].schema;
+    expect(body.required).toEqual(["name"]);
+    expect(Object.keys(body.properties).sort()).toEqual(
+      ["attempts", "delay", "input", "key", "name", "priority", "queue", "runAt"].sort(),
+    );
+    expect(body.additionalProperties).toBe(false);
+    expect(body.properties.priority).toMatchObject({ type: "integer", maximum: 1_000_000 });
+    expect(JSON.stringify(body.properties.delay)).toContain("ms|s|m|h|d");
+    const params = doc.paths["/jobs"]?.get?.parameters ?? [];
+    expect(params.map((p: { name: string }) => p.name).sort()).toEqual(
+      ["cursor", "limit", "name", "queue", "state"].sort(),
+    );
+    const state = params.find((p: { name: string }) => p.name === "state");
+    expect(state.schema.enum).toEqual(["waiting", "active", "completed", "failed", "cancelled"]);
+  });
+
+  it("a document that breaks the 3.1 rules is refused by the same validator", async () => {
+    const doc = (await (await createApp(manager).request("/openapi.json")).json()) as Record<
+      string,
+      unknown
+    >;
+    const broken = {
+      ...doc,
+      paths: { "/jobs": { get: { parameters: [{ name: "state", schema: {} }], responses: {} } } },
+    };
+    expect((await new Validator().validate(broken)).valid).toBe(false);
+  });
+});
