@@ -105,7 +105,12 @@ export async function runStart(options: StartOptions): Promise<number> {
     `shiftwork: ${count} worker threads (${host}) for ${options.jobs.pathname} on ${options.db}`,
   );
   const server = await listen(
-    createApp(manager, options.token ? { token: options.token } : {}),
+    createApp(manager, {
+      ...(options.token ? { token: options.token } : {}),
+      // On loopback, answer only to loopback names: a page on another site cannot reach this
+      // server through a DNS name that resolves to 127.0.0.1 (DNS rebinding).
+      ...(LOOPBACK.has(options.host) ? { hosts: ["localhost", "127.0.0.1", "[::1]"] } : {}),
+    }),
     options.host,
     port,
   );

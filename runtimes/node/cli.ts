@@ -21,7 +21,8 @@ const USAGE = `Usage:
   shiftwork retry   ID [--db URL]
   shiftwork cancel  ID [--db URL]
 
-Defaults: --jobs the example job module, --db file:./shiftwork.db, --host 127.0.0.1, --port 8787.`;
+Defaults: --jobs the example job module, --db file:./shiftwork.db, --host 127.0.0.1, --port 8787,
+--token $SHIFTWORK_TOKEN. The dashboard is at http://HOST:PORT/ (log in with the token, if any).`;
 
 const OPTIONS = {
   jobs: { type: "string" },
@@ -59,7 +60,8 @@ export async function main(argv: string[]): Promise<number> {
           port: values.port,
           host: values.host,
           workers: values.workers,
-          token: values.token,
+          // The environment keeps the token out of the process list.
+          token: values.token ?? process.env.SHIFTWORK_TOKEN,
         });
       case "enqueue":
         return await enqueue(rest, values);

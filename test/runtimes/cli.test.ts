@@ -1,10 +1,11 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { afterAll, describe, expect, it } from "vitest";
+import { startHost, until } from "../_cli-host.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "shiftwork-cli-"));
@@ -27,43 +28,6 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
         }),
     );
   });
-}
-
-function startHost(
-  args: string[],
-  runtime: "node" | "bun" = "node",
-): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  // Under Bun the same entry runs as it is (Bun runs TypeScript itself).
-  const [program, prefix] =
-    runtime === "bun"
-      ? [
-          join(root, "node_modules/.bin/bun"),
-          ["--conditions=shiftwork-source", "runtimes/node/cli.ts"],
-        ]
-      : [process.execPath, node];
-  // Any free port, so hosts of parallel tests never collide; the host prints the one it bound.
-  const port = args.includes("--port") ? [] : ["--port", "0"];
-  const child = spawn(program, [...prefix, "start", ...args, ...port], {
-    cwd: root,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" },
-  });
-  let text = "";
-  child.stdout?.on("data", (chunk) => {
-    text += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    text += chunk;
-  });
-  return { child, output: () => text, exited: new Promise((resolve) => child.on("exit", resolve)) };
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string) {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe("the shiftwork CLI", () => {
