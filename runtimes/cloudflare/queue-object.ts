@@ -1,6 +1,9 @@
 import { DurableObject, type DurableObjectState } from "cloudflare:workers";
+import type { Hono } from "hono";
 import { durableObjectStorage } from "../../adapters/durable-object.js";
+import type { EnqueueItem } from "../../src/_enqueue.js";
 import { ShiftworkError, UnknownJobError, ValidationError } from "../../src/errors.js";
+import { createApp } from "../../src/http/app.js";
 import {
   createManager,
   type JobModule,
@@ -69,6 +72,7 @@ export function queueObject(options: QueueObjectOptions) {
     readonly queue: string;
     readonly #scheduler: AlarmScheduler;
     readonly #ready: Promise<void>;
+    #events: Hono | undefined;
 
     constructor(ctx: DurableObjectState, env: unknown) {
       super(ctx, env);
@@ -124,6 +128,18 @@ export function queueObject(options: QueueObjectOptions) {
         () => this.manager.enqueue(name as never, input as never, enqueueOptions),
         true,
       );
+    }
+
+    /** Jobs stored all or nothing, in this object's SQLite. */
+    enqueueMany(items: EnqueueItem[]): Promise<RpcResult<JobRecord[]>> {
+      return this.#answer(() => this.manager.enqueueMany(items), true);
+    }
+
+    /** The object's own HTTP surface, reached through its stub: `GET /events` of its Manager. */
+    async fetch(request: Request): Promise<Response> {
+      await this.#ready;
+      this.#events ??= createApp(this.manager, { dashboard: false });
+      return this.#events.fetch(request);
     }
 
     get(id: string): Promise<RpcResult<JobRecord | null>> {

@@ -1,24 +1,17 @@
-import { Hono } from "hono";
-import { queueOfId } from "../../adapters/durable-object.js";
+import type { Hono } from "hono";
+import type { EnqueueItem } from "../../src/_enqueue.js";
 import { collectJobs } from "../../src/define.js";
+import { type AppOptions, createApp, type ManagerLike } from "../../src/http/app.js";
+import { ApiError } from "../../src/http/respond.js";
 import type { JobModule } from "../../src/manager.js";
-import type { QueueStats } from "../../src/ports.js";
+import type { EnqueueOptions } from "../../src/options.js";
+import type { JobPage, JobRecord, QueueStats } from "../../src/ports.js";
+import { mergeEventStreams } from "./fan-in.js";
+import { decodeCursor, encodeCursor, mergePages } from "./pages.js";
 import type { RpcResult } from "./queue-object.js";
+import { type QueueNamespace, type QueueStub, queueRouting } from "./routing.js";
 
-/** The namespace binding of the queue objects, as far as the Worker uses it. */
-export interface QueueNamespace {
-  idFromName(name: string): unknown;
-  get(id: unknown): QueueStub;
-}
-
-/** The RPC surface of a queue object. */
-export interface QueueStub {
-  enqueue(name: string, input: unknown, options?: unknown): Promise<RpcResult<unknown>>;
-  get(id: string): Promise<RpcResult<unknown>>;
-  pause(): Promise<RpcResult<unknown>>;
-  resume(): Promise<RpcResult<unknown>>;
-  stats(): Promise<RpcResult<unknown>>;
-}
+export type { QueueNamespace, QueueStub } from "./routing.js";
 
 /** Options of {@link queueWorker}. */
 export interface QueueWorkerOptions {
@@ -30,126 +23,153 @@ export interface QueueWorkerOptions {
    * with a `key` always goes to the shard of its key (so unique keys hold); others to any shard.
    */
   shards?: Record<string, number>;
+  /**
+   * The queues that queue-wide routes (`GET /queues`, `GET /stats`, `GET /jobs` and `GET /events`
+   * without a queue) fan out over, besides those the job module names. Objects are found by
+   * name only, so a queue used through the `queue` option alone must be listed here to be seen.
+   */
+  queues?: readonly string[];
+  /** Name of the secret (env var) holding the API token. Default `SHIFTWORK_TOKEN`; unset, no token. */
+  tokenSecret?: string;
+  /** Mount point of the API and dashboard, e.g. `/jobs-admin`. */
+  basePath?: string;
 }
 
-const QUEUE_RE = /^[A-Za-z0-9_.:-]{1,100}$/;
-const OBJECT_RE = /^[A-Za-z0-9_.:-]{1,100}(@\d{1,4})?$/;
-
-/** A small stable hash (FNV-1a) of a key, to pick its shard. */
-function hashKey(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
+/** An RPC answer's value, or its error rethrown with its status. */
+function unwrap<T>(result: RpcResult<T>): T {
+  if ("ok" in result) return result.ok;
+  throw new ApiError(result.error.status, result.error.message, result.error.issues);
 }
 
 /**
- * The Worker in front of the queue objects: routes `/jobs` and `/queues/:queue/...` to the object
- * named after the queue (job ids carry it: `<queue>~<seq>`). The full HTTP API and dashboard come
- * with the HTTP issue; this serves enqueue, get, pause, resume and stats.
+ * The Worker in front of the queue objects: the whole HTTP API and dashboard of `shiftwork/http`,
+ * over a {@link ManagerLike} that routes each call to the object of its queue (job ids carry it:
+ * `<queue>~<seq>`) and fans queue-wide calls out over every configured queue and shard.
  */
 export function queueWorker(options: QueueWorkerOptions) {
   const definitions = collectJobs(options.jobs as never);
-  const binding = options.binding ?? "JOBS";
-  type Env = Record<string, QueueNamespace>;
-  const stub = (env: Env, queue: string) => {
-    const namespace = env[binding];
-    if (!namespace)
-      throw new Error(`[shiftwork] [cloudflare] no Durable Object binding "${binding}"`);
-    return namespace.get(namespace.idFromName(queue));
-  };
-  const shardCount = (queue: string) => Math.max(1, Math.floor(options.shards?.[queue] ?? 1));
-  /** The objects that hold a queue: itself, or each of its shards. */
-  const objectsOf = (queue: string) => {
-    const n = shardCount(queue);
-    return n === 1 ? [queue] : Array.from({ length: n }, (_, i) => `${queue}@${i}`);
-  };
-  const objectFor = (queue: string, key: unknown) => {
-    const n = shardCount(queue);
-    if (n === 1) return queue;
-    const shard = typeof key === "string" ? hashKey(key) % n : Math.floor(Math.random() * n);
-    return `${queue}@${shard}`;
-  };
-  const reply = (result: RpcResult<unknown>, status = 200) =>
-    "ok" in result
-      ? Response.json(result.ok, { status })
-      : Response.json({ error: result.error }, { status: result.error.status });
+  const known = new Set(options.queues ?? []);
+  for (const definition of definitions.values()) known.add(definition.queue ?? "default");
+  known.add("default");
+  const tokenSecret = options.tokenSecret ?? "SHIFTWORK_TOKEN";
+  const apps = new WeakMap<object, Hono>();
 
-  const app = new Hono<{ Bindings: Env }>();
-  app.post("/jobs", async (c) => {
-    const body = (await c.req.json().catch(() => undefined)) as
-      | { name?: unknown; input?: unknown; queue?: unknown; [option: string]: unknown }
-      | undefined;
-    if (!body || typeof body !== "object") {
-      return c.json({ error: { message: "body: expected a JSON object" } }, 400);
-    }
-    const { name, input, queue, ...enqueueOptions } = body;
-    if (typeof name !== "string")
-      return c.json({ error: { message: "name: expected a job name" } }, 400);
-    const definition = definitions.get(name);
-    if (!definition) return c.json({ error: { message: `name: unknown job "${name}"` } }, 422);
-    const target = typeof queue === "string" ? queue : (definition.queue ?? "default");
-    if (!QUEUE_RE.test(target))
-      return c.json({ error: { message: "queue: not a valid queue name" } }, 400);
-    const object = objectFor(target, enqueueOptions.key);
-    const result = await stub(c.env, object).enqueue(name, input, {
-      ...enqueueOptions,
-      queue: target,
-    });
-    return reply(result, 201);
-  });
-  app.get("/jobs/:id", async (c) => {
-    const id = c.req.param("id");
-    // The id names its object: the queue, or the queue's shard (`images@3~42`).
-    const object = queueOfId(id);
-    if (!object || !OBJECT_RE.test(object))
-      return c.json({ error: { message: `job "${id}" not found` } }, 404);
-    const result = await stub(c.env, object).get(id);
-    if ("ok" in result && result.ok === null)
-      return c.json({ error: { message: `job "${id}" not found` } }, 404);
-    return reply(result);
-  });
-  // Queue-wide routes go to every object of the queue (each shard).
-  for (const verb of ["pause", "resume"] as const) {
-    app.post(`/queues/:queue/${verb}`, async (c) => {
-      const queue = c.req.param("queue");
-      if (!QUEUE_RE.test(queue))
-        return c.json({ error: { message: "queue: not a valid queue name" } }, 400);
-      const results = await Promise.all(
-        objectsOf(queue).map((object) => stub(c.env, object)[verb]()),
+  /** The ManagerLike of one Worker environment. */
+  function managerFor(env: Record<string, unknown>): ManagerLike {
+    const route = queueRouting(env, options);
+    const stub = route.stub;
+    const everyObject = () => [...known].flatMap(route.objectsOf);
+    const objectOfJob = (id: string) => {
+      const object = route.objectOfId(id);
+      if (!object) throw new ApiError(404, `job "${id}" not found`);
+      return object;
+    };
+    const queueOf = (name: string, queue: unknown) => {
+      const definition = definitions.get(name);
+      if (!definition) throw new ApiError(422, `name: unknown job "${name}"`);
+      return typeof queue === "string" ? queue : (definition.queue ?? "default");
+    };
+    const stats = async (objects: string[]): Promise<QueueStats[]> =>
+      route.mergeStats(
+        (await Promise.all(objects.map(async (o) => unwrap(await stub(o).stats())))).flat(),
       );
-      return reply(results.find((r) => !("ok" in r)) ?? { ok: null });
-    });
+    return {
+      async enqueue(name: string, input: unknown, enqueueOptions: EnqueueOptions = {}) {
+        const queue = queueOf(name, enqueueOptions.queue);
+        const object = route.objectFor(queue, enqueueOptions.key);
+        const job = unwrap(await stub(object).enqueue(name, input, { ...enqueueOptions, queue }));
+        return job as JobRecord;
+      },
+      async enqueueMany(items: readonly EnqueueItem[]) {
+        // All or nothing holds inside one object's SQLite: a batch goes to one object.
+        const pick = Math.random(); // keyless jobs of one batch share a shard
+        const objects = new Set(
+          items.map((item) => {
+            const queue = queueOf(item.name, item.options?.queue);
+            return route.objectFor(queue, item.options?.key, pick);
+          }),
+        );
+        if (objects.size > 1) {
+          throw new ApiError(400, "body.jobs: on Cloudflare a batch must go to one queue (shard)", [
+            { path: "jobs", message: `spans ${[...objects].join(", ")}` },
+          ]);
+        }
+        const [object] = objects;
+        const withQueues = items.map((item) => ({
+          ...item,
+          options: { ...item.options, queue: queueOf(item.name, item.options?.queue) },
+        }));
+        return unwrap(await stub(object as string).enqueueMany(withQueues)) as JobRecord[];
+      },
+      async get(id) {
+        const object = route.objectOfId(id);
+        if (!object) return null;
+        return unwrap(await stub(object).get(id)) as JobRecord | null;
+      },
+      async list(query) {
+        const objects = query.queue ? route.objectsOf(query.queue) : everyObject();
+        const { cursor: given, ...filters } = query;
+        const limit = filters.limit ?? 50;
+        const cursors = decodeCursor(given, objects);
+        const pages = await Promise.all(
+          [...cursors].map(async ([object, cursor]) => {
+            const page = unwrap(
+              await stub(object).list({
+                ...filters,
+                limit,
+                ...(cursor === undefined ? {} : { cursor }),
+              }),
+            ) as JobPage;
+            return { object, page, ...(cursor === undefined ? {} : { cursor }) };
+          }),
+        );
+        const merged = mergePages(pages, limit);
+        return { jobs: merged.jobs, nextCursor: encodeCursor(merged.next) };
+      },
+      async cancel(id, reason) {
+        return unwrap(await stub(objectOfJob(id)).cancel(id, reason)) as JobRecord;
+      },
+      async retry(id) {
+        return unwrap(await stub(objectOfJob(id)).retry(id)) as JobRecord;
+      },
+      async pause(queue) {
+        route.checkQueue(queue);
+        for (const object of route.objectsOf(queue)) unwrap(await stub(object).pause());
+      },
+      async resume(queue) {
+        route.checkQueue(queue);
+        for (const object of route.objectsOf(queue)) unwrap(await stub(object).resume());
+      },
+      stats: () => stats(everyObject()),
+      async events(filter) {
+        const objects = filter.job
+          ? [objectOfJob(filter.job)]
+          : filter.queue
+            ? route.objectsOf(filter.queue)
+            : everyObject();
+        const query = new URLSearchParams(filter as Record<string, string>).toString();
+        const responses = await Promise.all(
+          objects.map((object) => stub(object).fetch(`https://queue/events?${query}`)),
+        );
+        return mergeEventStreams(responses, filter);
+      },
+    };
   }
-  app.get("/queues/:queue", async (c) => {
-    const queue = c.req.param("queue");
-    if (!QUEUE_RE.test(queue))
-      return c.json({ error: { message: "queue: not a valid queue name" } }, 400);
-    const results = await Promise.all(
-      objectsOf(queue).map((object) => stub(c.env, object).stats()),
-    );
-    const failed = results.find((r) => !("ok" in r));
-    if (failed) return reply(failed);
-    // One row per queue, summed over its shards; paused only if every shard is.
-    const rows = results.flatMap((r) => ("ok" in r ? (r.ok as QueueStats[]) : []));
-    const merged = new Map<string, QueueStats>();
-    for (const row of rows) {
-      const into = merged.get(row.queue);
-      if (!into) merged.set(row.queue, { ...row });
-      else {
-        for (const k of [
-          "waiting",
-          "delayed",
-          "active",
-          "completed",
-          "failed",
-          "cancelled",
-        ] as const)
-          into[k] += row[k];
-        into.paused &&= row.paused;
+
+  return {
+    /** The Worker's `fetch`: the API and dashboard over this environment's queue objects. */
+    fetch(request: Request, env: Record<string, unknown>, ctx?: unknown): Promise<Response> {
+      let app = apps.get(env);
+      if (!app) {
+        const token = env[tokenSecret];
+        const appOptions: AppOptions = {
+          ...(typeof token === "string" && token ? { token } : {}),
+          ...(options.basePath ? { basePath: options.basePath } : {}),
+        };
+        app = createApp(managerFor(env), appOptions);
+        apps.set(env, app);
       }
-    }
-    return c.json([...merged.values()]);
-  });
-  app.get("/health", (c) => c.json({ ok: true }));
-  return app;
+      return Promise.resolve(app.fetch(request, env, ctx as never));
+    },
+  };
 }

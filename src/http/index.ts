@@ -4,3 +4,4 @@
  */
 export { type ApiListQuery, type AppOptions, createApp, type ManagerLike } from "./app.js";
 export { openApiDocument } from "./openapi.js";
+export { ApiError, type ErrorStatus } from "./respond.js";

@@ -14,6 +14,7 @@ import {
 } from "../errors.js";
 import type { JobRecord } from "../ports.js";
 import { toIssues } from "../validate.js";
+import type { ManagerLike } from "./app.js";
 
 /** The statuses the API answers errors with. */
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 500 | 501;
@@ -30,11 +31,30 @@ export function fail(status: ErrorStatus, message: string, issues?: Issue[]): Re
 const bodyPath = (path: string) =>
   `body.${path.replace(/(^|\.)options\./, "$1").replace(/^\./, "")}`.replace(/\.$/, "");
 
+/**
+ * An error with its HTTP status, for a {@link ManagerLike} whose errors arrive as data (a Durable
+ * Object's RPC answer): `createApp` answers with this status, message and issues.
+ */
+export class ApiError extends ShiftworkError {
+  override name = "ApiError";
+  readonly status: ErrorStatus;
+  readonly issues: Issue[] | undefined;
+  constructor(status: ErrorStatus, message: string, issues?: Issue[]) {
+    super(message);
+    this.status = status;
+    this.issues = issues;
+  }
+}
+
 /** Maps what a Manager throws to a status: 400 bad input, 404, 409 wrong state, 422 unknown job. */
 export function errorResponse(error: unknown): Response {
   // Only bearer auth throws hono's HTTPException here: a missing, malformed (hono's 400) or wrong
   // token is one 401 that says nothing about why.
   if (error instanceof HTTPException) return fail(401, "unauthorized");
+  if (error instanceof ApiError) {
+    const issues = error.issues?.map((issue) => ({ ...issue, path: bodyPath(issue.path) }));
+    return fail(error.status, error.message, issues);
+  }
   if (error instanceof ValidationError) {
     const issues = error.issues.map((issue) => ({ ...issue, path: bodyPath(issue.path) }));
     return fail(400, error.message, issues);

@@ -29,8 +29,18 @@ export class StorageProbe {
   }
 }
 
-const main = queueWorker({ jobs, binding: "JOBS", shards: { sharded: 4 } });
-const fanOut = queueWorker({ jobs, binding: "FANOUT" });
+const main = queueWorker({
+  jobs,
+  binding: "JOBS",
+  shards: { sharded: 4 },
+  queues: ["qa", "qb", "bad", "sharded", "heavy", "listing"],
+});
+const fanOut = queueWorker({ jobs, binding: "FANOUT", basePath: "/fan-out", queues: ["heavy"] });
+
 // /fan-out/... goes to the fan-out objects, everything else to the inline ones.
-main.route("/fan-out", fanOut);
-export default main;
+export default {
+  fetch(request: Request, env: Record<string, unknown>, ctx: unknown): Promise<Response> {
+    const { pathname } = new URL(request.url);
+    return (pathname.startsWith("/fan-out/") ? fanOut : main).fetch(request, env, ctx);
+  },
+};
