@@ -1,6 +1,6 @@
 import { createManager, defineJob, type Manager } from "shiftwork";
 import { memoryStorage } from "shiftwork/adapters/memory";
-import { createApp } from "shiftwork/http";
+import { createApp, openApiDocument } from "shiftwork/http";
 import { inlineScheduler } from "shiftwork/runtimes/inline";
 import * as v from "valibot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -185,6 +185,35 @@ describe("HTTP API (app.request, memory adapter)", () => {
     expect(
       (await app.request("/queues", { headers: { authorization: "Bearer s3cret" } })).status,
     ).toBe(200);
+  });
+
+  it("every documented route but /health answers 401 without the token, and says only that", async () => {
+    const app = createApp(manager, { token: "s3cret" });
+    const doc = openApiDocument({ token: true });
+    let checked = 0;
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(operations)) {
+        const url = path.replace("{id}", "1").replace("{queue}", "default");
+        const response = await app.request(url, {
+          method: method.toUpperCase(),
+          ...(method === "post"
+            ? { body: "{}", headers: { "content-type": "application/json" } }
+            : {}),
+        });
+        if (path === "/health") {
+          expect(response.status).toBe(200);
+          continue;
+        }
+        expect({ route: `${method} ${path}`, status: response.status }).toEqual({
+          route: `${method} ${path}`,
+          status: 401,
+        });
+        expect(await response.json()).toEqual({ error: { message: "unauthorized" } });
+        checked++;
+      }
+    }
+    expect(checked).toBe(13);
+    expect(await count()).toBe(0);
   });
 
   it("a body past the limit is 413 and stores nothing", async () => {

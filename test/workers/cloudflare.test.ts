@@ -22,7 +22,10 @@ async function enqueue(body: Record<string, unknown>): Promise<Job> {
 
 async function get(id: string): Promise<Job> {
   const response = await SELF.fetch(`https://queue.test/jobs/${encodeURIComponent(id)}`);
-  expect(response.status).toBe(200);
+  // Says what came back, not only its status, when the job cannot be read.
+  if (response.status !== 200) {
+    throw new Error(`GET /jobs/${id}: ${response.status} ${await response.text()}`);
+  }
   return (await response.json()) as Job;
 }
 
