@@ -35,14 +35,7 @@ interface Operation {
 
 const ok = v.object({ ok: v.boolean() });
 const paused = v.object({ queue: v.string(), paused: v.boolean() });
-const totals = v.object({
-  waiting: v.number(),
-  delayed: v.number(),
-  active: v.number(),
-  completed: v.number(),
-  failed: v.number(),
-  cancelled: v.number(),
-});
+const totals = v.omit(queueStatsSchema, ["queue", "paused"]);
 
 /** Every route of `createApp`; a test checks this list against the app's own routes. */
 export const OPERATIONS: readonly Operation[] = [

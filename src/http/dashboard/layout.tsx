@@ -6,6 +6,10 @@
 
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
+import { JOB_EVENT_TYPES } from "../../events.js";
+
+/** Events that change what a page shows (log lines and refused writes do not). */
+const LIVE_TYPES = JOB_EVENT_TYPES.filter((type) => type !== "log" && type !== "stale");
 
 /** What every page knows about where it is served. */
 export interface PageContext {
@@ -65,18 +69,7 @@ const SCRIPT = `
   source.addEventListener("ready", () => { live.textContent = "live"; });
   source.onerror = () => { live.textContent = "reconnecting…"; };
   source.onmessage = refresh;
-  for (const type of ${JSON.stringify([
-    "enqueued",
-    "active",
-    "progress",
-    "completed",
-    "failed",
-    "retrying",
-    "snoozed",
-    "cancelled",
-    "released",
-    "stalled",
-  ])}) source.addEventListener(type, refresh);
+  for (const type of ${JSON.stringify(LIVE_TYPES)}) source.addEventListener(type, refresh);
 })();`;
 
 /** The frame around every dashboard page. */
