@@ -9,7 +9,7 @@ import type { JobPage, JobRecord, QueueStats } from "../../src/ports.js";
 import { mergeEventStreams } from "./fan-in.js";
 import { decodeCursor, encodeCursor, mergePages } from "./pages.js";
 import type { RpcResult } from "./queue-object.js";
-import { type QueueNamespace, type QueueStub, queueRouting } from "./routing.js";
+import { queueRouting } from "./routing.js";
 
 export type { QueueNamespace, QueueStub } from "./routing.js";
 

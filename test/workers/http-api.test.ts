@@ -31,10 +31,13 @@ async function until(id: string, state: string): Promise<Job> {
 }
 
 /** Reads SSE frames until `until` is satisfied; returns the event names and data. */
-async function readEvents(response: Response, until: (events: [string, any][]) => boolean) {
+async function readEvents(
+  response: Response,
+  until: (events: [string, Record<string, unknown>][]) => boolean,
+) {
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
-  const events: [string, any][] = [];
+  const events: [string, Record<string, unknown>][] = [];
   let text = "";
   while (!until(events)) {
     const { value, done } = await reader.read();
@@ -138,7 +141,7 @@ describe("HTTP API in workerd (queueWorker over Durable Objects)", () => {
     const names = events.slice(1).map(([name]) => name);
     expect(names).toContain("enqueued");
     expect(names.at(-1)).toBe("completed");
-    for (const [, data] of events.slice(1)) expect(data.jobId).toBe(job.id);
+    for (const [, data] of events.slice(1)) expect(data?.jobId).toBe(job.id);
   });
 
   it("serves the dashboard, escaped", async () => {
