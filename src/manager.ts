@@ -148,6 +148,11 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   #nextHeartbeat = 0;
   #nextRescue = 0;
   #storageRetryMs = 0;
+  /**
+   * Set while a failed pump waits out its backoff: other pump requests (a Worker freed, a change
+   * notice) wait for the retry too, so failing storage is not hit once per event.
+   */
+  #backingOff = false;
   #idleWaiters: (() => void)[] = [];
   #unsubscribe: (() => void) | undefined;
   #starting: Promise<void> = Promise.resolve();
@@ -444,7 +449,7 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   // ---- the claim loop ---------------------------------------------------------------------
 
   #requestPump(): void {
-    if (this.#state !== "started") return;
+    if (this.#state !== "started" || this.#backingOff) return;
     if (this.#pumping) {
       this.#pumpAgain = true;
       return;
@@ -482,7 +487,11 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
         Math.max(STORAGE_RETRY_MIN_MS, this.#storageRetryMs * 2),
       );
       if (this.#state === "started") {
-        this.#scheduler.wakeAt(this.#now() + this.#storageRetryMs, () => this.#requestPump());
+        this.#backingOff = true;
+        this.#scheduler.wakeAt(this.#now() + this.#storageRetryMs, () => {
+          this.#backingOff = false;
+          this.#requestPump();
+        });
       }
     } finally {
       this.#pumping = false;

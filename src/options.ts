@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { durationSchema } from "./duration.js";
-import { queueNameSchema } from "./port-schemas.js";
+import { noNul, queueNameSchema } from "./port-schemas.js";
 import { attemptCountSchema } from "./retry.js";
 
 const isoDate = v.pipe(
@@ -25,7 +25,7 @@ export const enqueueOptionEntries = {
   priority: v.optional(
     v.pipe(v.number(), v.integer(), v.minValue(-1_000_000), v.maxValue(1_000_000)),
   ),
-  key: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255))),
+  key: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255), noNul)),
   attempts: v.optional(attemptCountSchema),
   queue: v.optional(queueNameSchema),
 };
@@ -63,8 +63,8 @@ export const managerSettingsSchema = v.object({
 /** valibot schema of `list` filters. */
 export const listOptionsSchema = v.strictObject({
   state: v.optional(v.picklist(["waiting", "active", "completed", "failed", "cancelled"])),
-  name: v.optional(v.string()),
-  queue: v.optional(v.string()),
+  name: v.optional(v.pipe(v.string(), noNul)),
+  queue: v.optional(v.pipe(v.string(), noNul)),
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)), 50),
   // A number, or the same as digits (as it arrives in a URL).
   cursor: v.optional(

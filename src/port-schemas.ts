@@ -10,7 +10,15 @@ import { parseOrThrow } from "./validate.js";
 
 const time = v.pipe(v.number(), v.finite(), v.minValue(0));
 const int = v.pipe(v.number(), v.integer());
-const text = v.pipe(v.string(), v.minLength(1), v.maxLength(1000));
+/**
+ * SQLite's C interface ends a bound string at its first NUL character (the libSQL binding stores
+ * "k\u0000x" as "k"), so such strings are refused before any adapter sees them.
+ */
+export const noNul = v.check<string, string>(
+  (value) => !value.includes("\u0000"),
+  "must not contain a NUL character (\\u0000)",
+);
+const text = v.pipe(v.string(), v.minLength(1), v.maxLength(1000), noNul);
 const errorInfo = v.object({
   name: v.optional(v.string()),
   message: v.string(),

@@ -6,9 +6,17 @@ const host = fileURLToPath(new URL("./host.ts", import.meta.url));
 
 /** Starts a host process (see host.ts) with the package resolved to its sources. */
 export function startHost(args: string[]): { child: ChildProcess; exited: Promise<number | null> } {
+  return startScript(host, args);
+}
+
+/** Starts a TypeScript file in a Node process, with the package resolved to its sources. */
+export function startScript(
+  script: string,
+  args: string[],
+): { child: ChildProcess; exited: Promise<number | null> } {
   const child = spawn(
     process.execPath,
-    ["--conditions=shiftwork-source", "--import", "tsx", host, ...args],
+    ["--conditions=shiftwork-source", "--import", "tsx", script, ...args],
     { cwd: root, stdio: ["ignore", "inherit", "inherit"] },
   );
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
