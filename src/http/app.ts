@@ -87,6 +87,7 @@ export function createApp(manager: ManagerLike, options: AppOptions = {}): Hono 
     }),
   );
   app.onError((error) => errorResponse(error));
+  app.notFound((c) => fail(404, `no route ${c.req.method} ${c.req.path}`));
   const openapi = openApiDocument({ basePath, token: Boolean(options.token) });
 
   app.get("/health", (c) => c.json({ ok: true }));

@@ -92,6 +92,9 @@ describe("HTTP API (app.request, memory adapter)", () => {
       if (path) expect(body.error.issues?.map((i) => i.path)).toContain(path);
     }
     expect((await app.request("/jobs/999")).status).toBe(404);
+    const nowhere = await app.request("/no/such/route");
+    expect(nowhere.status).toBe(404);
+    expect(await nowhere.json()).toEqual({ error: { message: "no route GET /no/such/route" } });
     expect((await app.request("/jobs/999/cancel", { method: "POST" })).status).toBe(404);
     expect(await count()).toBe(0);
   });
