@@ -20,6 +20,9 @@ export interface QueueStub {
   stats(): Promise<RpcResult<unknown>>;
 }
 
+/** The Worker's bindings, as {@link queueWorker} sees them: its queue objects' namespace by name. */
+export type QueueWorkerEnv = Record<string, QueueNamespace>;
+
 /** Options of {@link queueWorker}. */
 export interface QueueWorkerOptions {
   jobs: JobModule;
@@ -47,10 +50,10 @@ function hashKey(key: string): number {
  * named after the queue (job ids carry it: `<queue>~<seq>`). The full HTTP API and dashboard come
  * with the HTTP issue; this serves enqueue, get, pause, resume and stats.
  */
-export function queueWorker(options: QueueWorkerOptions) {
+export function queueWorker(options: QueueWorkerOptions): Hono<{ Bindings: QueueWorkerEnv }> {
   const definitions = collectJobs(options.jobs as never);
   const binding = options.binding ?? "JOBS";
-  type Env = Record<string, QueueNamespace>;
+  type Env = QueueWorkerEnv;
   const stub = (env: Env, queue: string) => {
     const namespace = env[binding];
     if (!namespace)
