@@ -1,4 +1,3 @@
-import type * as v from "valibot";
 import { type EnqueueItem, prepareJob } from "./_enqueue.js";
 import { GroupCommit } from "./_group-commit.js";
 import { decide, type ResultBody as ResultBodyOf } from "./_outcome.js";
@@ -14,6 +13,7 @@ import {
 import { JobEvent, type JobEventInit, ManagerErrorEvent, type ManagerEventType } from "./events.js";
 import {
   type EnqueueOptions,
+  type ListOptions as ListOptionsInput,
   listOptionsSchema,
   managerSettingsSchema,
   pruneOptionsSchema,
@@ -81,7 +81,7 @@ export interface ManagerOptions<M extends JobModule> {
 }
 
 /** Filters of {@link Manager.list}. */
-export type ListOptions = v.InferInput<typeof listOptionsSchema>;
+export type ListOptions = ListOptionsInput;
 
 interface Overdue {
   worker: Worker;

@@ -1,16 +1,44 @@
 import * as v from "valibot";
 import { durationSchema } from "./duration.js";
 import { queueNameSchema } from "./port-schemas.js";
+import type { JobState, ListQuery } from "./ports.js";
 import { attemptCountSchema } from "./retry.js";
 
-const isoDate = v.pipe(
+const isoDate: v.GenericSchema<string, number> = v.pipe(
   v.string(),
   v.isoTimestamp("expected an ISO 8601 date-time such as 2026-01-31T12:00:00Z"),
   v.transform((text) => Date.parse(text)),
 );
 
+/** Options accepted by `enqueue`. */
+export interface EnqueueOptions {
+  /** Wait before the job is due: milliseconds, or a string like `"10s"`. */
+  delay?: unknown;
+  /** When the job is due: an ISO 8601 date-time or a Date (give `delay` or `runAt`, not both). */
+  runAt?: string | Date;
+  /** Lower runs first; an integer in ±1,000,000. Default 0. */
+  priority?: number;
+  /** A unique key: while a job with it is waiting or active, enqueueing it again returns that job. */
+  key?: string;
+  /** Attempts before the job fails for good (1–1000). */
+  attempts?: number;
+  /** The queue; default the job's own, else `default`. */
+  queue?: string;
+}
+
+/** Enqueue options once checked: times as milliseconds. */
+export interface ParsedEnqueueOptions {
+  delay?: number;
+  runAt?: number;
+  priority?: number;
+  key?: string;
+  attempts?: number;
+  queue?: string;
+}
+
+// Explicit schema types (not inferred) keep the public API free of "slow types" for JSR.
 /** valibot schema of enqueue options; `runAt` and `delay` come out as milliseconds. */
-export const enqueueOptionsSchema = v.pipe(
+export const enqueueOptionsSchema: v.GenericSchema<EnqueueOptions, ParsedEnqueueOptions> = v.pipe(
   v.strictObject({
     delay: v.optional(durationSchema),
     runAt: v.optional(
@@ -33,9 +61,6 @@ export const enqueueOptionsSchema = v.pipe(
   v.check((o) => o.delay === undefined || o.runAt === undefined, "give delay or runAt, not both"),
 );
 
-/** Options accepted by `enqueue`. */
-export type EnqueueOptions = v.InferInput<typeof enqueueOptionsSchema>;
-
 const count = v.pipe(
   v.number("expected a number"),
   v.integer("expected a whole number"),
@@ -53,8 +78,19 @@ export const managerSettingsSchema = v.object({
   abortGrace: v.optional(durationSchema, 5_000),
 });
 
+/** Filters of `Manager.list`. */
+export interface ListOptions {
+  state?: JobState;
+  name?: string;
+  queue?: string;
+  /** Page size, 1–1000. Default 50. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: number;
+}
+
 /** valibot schema of `list` filters. */
-export const listOptionsSchema = v.strictObject({
+export const listOptionsSchema: v.GenericSchema<ListOptions, ListQuery> = v.strictObject({
   state: v.optional(v.picklist(["waiting", "active", "completed", "failed", "cancelled"])),
   name: v.optional(v.string()),
   queue: v.optional(v.string()),
