@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 import pkg from "./package.json" with { type: "json" };
 
-// One entry per export subpath, read from package.json so the two cannot drift.
+// One entry per export subpath, read from package.json so the two cannot drift
+// (test/packaging/exports.test.ts checks the result against the map and jsr.json).
 const entry: Record<string, string> = {};
 for (const target of Object.values(pkg.exports)) {
   if (typeof target === "string") continue;
@@ -18,20 +19,26 @@ export default defineConfig({
   clean: true,
   target: "es2022",
   platform: "neutral",
-  // Host modules and optional peers stay imports; each is needed only by the entry that uses it.
+  // Keep `node:` specifiers as written (tsup strips them by default): Bun and Workers want them.
+  removeNodeProtocol: false,
+  // Host modules, dependencies and optional peers stay imports (subpaths included): each is
+  // needed only by the entry that uses it, and a peer must be the consumer's one copy.
   external: [
-    "vitest",
     "valibot",
-    "hono",
-    "libsql",
+    "@valibot/to-json-schema",
     "tsx",
-    /^@libsql\//,
+    "vitest",
+    "hono",
+    "@hono/node-server",
+    "libsql",
+    "@libsql/client",
     /^cloudflare:/,
     /^node:/,
     /^bun:/,
   ],
   esbuildOptions(options) {
-    // The conformance suite imports the package by name: resolve it to the sources being built.
+    // The conformance suite and the examples import the package by name: resolve it to the
+    // sources being built, so they share the chunks instead of importing the package again.
     options.conditions = ["shiftwork-source", "import", "default"];
   },
 });

@@ -3,7 +3,7 @@
  * Durable Objects, inline), so it uses Web-standard APIs only and imports only shiftwork and valibot.
  * @module
  */
-import { defineJob, snooze } from "shiftwork";
+import { defineJob, type JobDefinition, snooze } from "shiftwork";
 import * as v from "valibot";
 
 /** Waits `ms`, or rejects with the signal's reason as soon as the job is cancelled or timed out. */
@@ -22,8 +22,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+// Each definition states its type (name and input shape): JSR wants exported constants typed
+// explicitly rather than inferred, and it documents the input at a glance.
+
 /** Sends an email (simulated: a short wait that a cancel or timeout interrupts). */
-export const sendEmail = defineJob({
+export const sendEmail: JobDefinition<
+  "email.send",
+  v.GenericSchema<{ to: string; subject: string }>
+> = defineJob({
   name: "email.send",
   input: v.object({
     to: v.pipe(v.string(), v.email()),
@@ -39,7 +45,10 @@ export const sendEmail = defineJob({
 });
 
 /** Resizes an image (simulated: a CPU-bound pass over every output pixel, bounded by the schema). */
-export const resizeImage = defineJob({
+export const resizeImage: JobDefinition<
+  "image.resize",
+  v.GenericSchema<{ width: number; height: number }>
+> = defineJob({
   name: "image.resize",
   queue: "images",
   input: v.object({
@@ -63,7 +72,10 @@ export const resizeImage = defineJob({
 });
 
 /** Builds a report whose source fails on the first `failures` attempts, then answers. */
-export const flakyReport = defineJob({
+export const flakyReport: JobDefinition<
+  "report.flaky",
+  v.GenericSchema<{ failures: number }>
+> = defineJob({
   name: "report.flaky",
   input: v.object({ failures: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10)) }),
   retry: { attempts: 3, backoff: { type: "exponential", base: "200ms", cap: "2s" } },
@@ -79,7 +91,7 @@ export const flakyReport = defineJob({
  * Cleans up, but not before `notBefore` (an ISO 8601 date): until then it snoozes, which puts the
  * job back to wait without using up an attempt.
  */
-export const cleanup = defineJob({
+export const cleanup: JobDefinition<"cleanup", v.GenericSchema<{ notBefore: string }>> = defineJob({
   name: "cleanup",
   input: v.object({ notBefore: v.pipe(v.string(), v.isoTimestamp()) }),
   run({ notBefore }) {

@@ -1,4 +1,3 @@
-import type * as v from "valibot";
 import { type EnqueueItem, prepareJob } from "./_enqueue.js";
 import { GroupCommit } from "./_group-commit.js";
 import { decide, type ResultBody as ResultBodyOf } from "./_outcome.js";
@@ -21,6 +20,7 @@ import {
 } from "./events.js";
 import {
   type EnqueueOptions,
+  type ListOptions as ListOptionsInput,
   listOptionsSchema,
   managerSettingsSchema,
   pruneOptionsSchema,
@@ -88,7 +88,7 @@ export interface ManagerOptions<M extends JobModule> {
 }
 
 /** Filters of {@link Manager.list}. */
-export type ListOptions = v.InferInput<typeof listOptionsSchema>;
+export type ListOptions = ListOptionsInput;
 
 interface Overdue {
   worker: Worker;

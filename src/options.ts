@@ -1,13 +1,40 @@
 import * as v from "valibot";
 import { durationSchema } from "./duration.js";
 import { noNul, queueNameSchema } from "./port-schemas.js";
+import type { JobState, ListQuery } from "./ports.js";
 import { attemptCountSchema } from "./retry.js";
 
-const isoDate = v.pipe(
+const isoDate: v.GenericSchema<string, number> = v.pipe(
   v.string(),
   v.isoTimestamp("expected an ISO 8601 date-time such as 2026-01-31T12:00:00Z"),
   v.transform((text) => Date.parse(text)),
 );
+
+/** Options accepted by `enqueue`. */
+export interface EnqueueOptions {
+  /** Wait before the job is due: milliseconds, or a string like `"10s"`. */
+  delay?: unknown;
+  /** When the job is due: an ISO 8601 date-time or a Date (give `delay` or `runAt`, not both). */
+  runAt?: string | Date;
+  /** Lower runs first; an integer in ±1,000,000. Default 0. */
+  priority?: number;
+  /** A unique key: while a job with it is waiting or active, enqueueing it again returns that job. */
+  key?: string;
+  /** Attempts before the job fails for good (1–1000). */
+  attempts?: number;
+  /** The queue; default the job's own, else `default`. */
+  queue?: string;
+}
+
+/** Enqueue options once checked: times as milliseconds. */
+export interface ParsedEnqueueOptions {
+  delay?: number;
+  runAt?: number;
+  priority?: number;
+  key?: string;
+  attempts?: number;
+  queue?: string;
+}
 
 /** The fields of enqueue options, shared with the HTTP API's request schemas (one source of truth). */
 export const enqueueOptionEntries = {
@@ -31,17 +58,21 @@ export const enqueueOptionEntries = {
 };
 
 /** Enqueue options must not give both a delay and a date. */
-export const delayOrRunAt = <T extends { delay?: number; runAt?: number }>() =>
+export const delayOrRunAt = <T extends { delay?: number; runAt?: number }>(): v.CheckAction<
+  T,
+  string
+> =>
   v.check<T, string>(
     (o) => o.delay === undefined || o.runAt === undefined,
     "give delay or runAt, not both",
   );
 
+// Explicit schema types (not inferred) keep the public API free of "slow types" for JSR.
 /** valibot schema of enqueue options; `runAt` and `delay` come out as milliseconds. */
-export const enqueueOptionsSchema = v.pipe(v.strictObject(enqueueOptionEntries), delayOrRunAt());
-
-/** Options accepted by `enqueue`. */
-export type EnqueueOptions = v.InferInput<typeof enqueueOptionsSchema>;
+export const enqueueOptionsSchema: v.GenericSchema<EnqueueOptions, ParsedEnqueueOptions> = v.pipe(
+  v.strictObject(enqueueOptionEntries),
+  delayOrRunAt(),
+);
 
 const count = v.pipe(
   v.number("expected a number"),
@@ -60,13 +91,23 @@ export const managerSettingsSchema = v.object({
   abortGrace: v.optional(durationSchema, 5_000),
 });
 
+/** Filters of `Manager.list`. */
+export interface ListOptions {
+  state?: JobState;
+  name?: string;
+  queue?: string;
+  /** Page size, 1–1000. Default 50. */
+  limit?: number;
+  /** `nextCursor` of the previous page (a number, or the same as digits, as in a URL). */
+  cursor?: number | string;
+}
+
 /** valibot schema of `list` filters. */
-export const listOptionsSchema = v.strictObject({
+export const listOptionsSchema: v.GenericSchema<ListOptions, ListQuery> = v.strictObject({
   state: v.optional(v.picklist(["waiting", "active", "completed", "failed", "cancelled"])),
   name: v.optional(v.pipe(v.string(), noNul)),
   queue: v.optional(v.pipe(v.string(), noNul)),
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)), 50),
-  // A number, or the same as digits (as it arrives in a URL).
   cursor: v.optional(
     v.union([
       v.pipe(v.number(), v.integer(), v.minValue(0)),

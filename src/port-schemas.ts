@@ -26,7 +26,7 @@ const errorInfo = v.object({
 });
 
 /** A queue name: letters, digits and `_ . : -`, so it is safe in URLs and object names. */
-export const queueNameSchema = v.pipe(
+export const queueNameSchema: v.GenericSchema<string> = v.pipe(
   v.string(),
   v.minLength(1),
   v.maxLength(100),
@@ -132,5 +132,5 @@ export const checkPrune = (request: unknown): PruneRequest =>
   );
 
 /** Checks a claim filter. */
-export const checkFilter = (filter: unknown) =>
+export const checkFilter = (filter: unknown): { queues?: string[]; names?: string[] } =>
   parseOrThrow(v.object({ queues: idList, names: idList }), filter, "nextWakeAt", "filter");

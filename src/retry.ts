@@ -35,7 +35,12 @@ export const DEFAULT_RETRY: ResolvedRetryPolicy = {
   jitter: 0.1,
 };
 
-const attemptsSchema = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000));
+const attemptsSchema: v.GenericSchema<number> = v.pipe(
+  v.number(),
+  v.integer(),
+  v.minValue(1),
+  v.maxValue(1000),
+);
 
 /** valibot schema of a {@link RetryPolicy}, output resolved. */
 export const retryPolicySchema = v.pipe(

@@ -1,7 +1,16 @@
-import type { DurableObjectStorageLike } from "cloudflare:workers";
 import type { Scheduler } from "../../src/ports.js";
 import { inlineScheduler } from "../inline.js";
 import { fanOutContext, type RunnerBinding } from "./fan-out.js";
+
+/**
+ * The part of a Durable Object's storage this scheduler uses: its one alarm. Declared here rather
+ * than imported, so the published types fit the real `@cloudflare/workers-types` too.
+ */
+export interface DurableObjectAlarms {
+  setAlarm(time: number | Date): Promise<void>;
+  deleteAlarm(): Promise<void>;
+  getAlarm(): Promise<number | null>;
+}
 
 /** A Scheduler whose wake-up slot is a Durable Object's single alarm; handlers run inline. */
 export interface AlarmScheduler extends Scheduler {
@@ -15,7 +24,7 @@ export interface AlarmScheduler extends Scheduler {
  * alarm is never set in the past: it is clamped to now.
  */
 export function alarmScheduler(
-  storage: DurableObjectStorageLike,
+  storage: DurableObjectAlarms,
   now: () => number = Date.now,
   runner?: RunnerBinding,
 ): AlarmScheduler {

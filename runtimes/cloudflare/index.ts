@@ -3,18 +3,27 @@
  * wake-up: its alarm; handlers: inline), and a Worker routes requests to it.
  * @module
  */
-export { type AlarmScheduler, alarmScheduler } from "./alarm-scheduler.js";
+export {
+  type AlarmScheduler,
+  alarmScheduler,
+  type DurableObjectAlarms,
+} from "./alarm-scheduler.js";
 export { fanOutContext, type RunnerBinding } from "./fan-out.js";
 export {
+  type QueueObjectApi,
+  type QueueObjectClass,
   type QueueObjectOptions,
+  type QueueObjectState,
   queueObject,
   type RpcError,
   type RpcResult,
 } from "./queue-object.js";
-export { jobRunner, type RemoteRun } from "./runner.js";
+export { type JobRunnerClass, jobRunner, type RemoteRun } from "./runner.js";
 export {
   type QueueNamespace,
   type QueueStub,
+  type QueueWorker,
+  type QueueWorkerEnv,
   type QueueWorkerOptions,
   queueWorker,
 } from "./worker.js";

@@ -1,4 +1,4 @@
-import { DurableObject, type DurableObjectState } from "cloudflare:workers";
+import { DurableObject } from "cloudflare:workers";
 import type { Hono } from "hono";
 import { durableObjectStorage } from "../../adapters/durable-object.js";
 import type { EnqueueItem } from "../../src/_enqueue.js";
@@ -14,6 +14,12 @@ import type { EnqueueOptions } from "../../src/options.js";
 import type { JobPage, JobRecord, QueueStats } from "../../src/ports.js";
 import { type AlarmScheduler, alarmScheduler } from "./alarm-scheduler.js";
 import type { RunnerBinding } from "./fan-out.js";
+
+/**
+ * The state the Workers runtime hands a Durable Object. Taken from the `DurableObject` constructor:
+ * `@cloudflare/workers-types` declares it as a global, not as an export of `cloudflare:workers`.
+ */
+export type QueueObjectState = ConstructorParameters<typeof DurableObject>[0];
 
 /** Options of {@link queueObject}. */
 export interface QueueObjectOptions {
@@ -58,6 +64,38 @@ function asRpcError(error: unknown): RpcError {
   };
 }
 
+/** What a queue object serves: its Manager, its alarm, and the verbs a Worker calls over RPC. */
+export interface QueueObjectApi {
+  readonly manager: Manager;
+  /** The queue this object serves (its name without a shard suffix). */
+  readonly queue: string;
+  alarm(): Promise<void>;
+  enqueue(
+    name: string,
+    input: unknown,
+    enqueueOptions?: EnqueueOptions,
+  ): Promise<RpcResult<JobRecord>>;
+  enqueueMany(items: EnqueueItem[]): Promise<RpcResult<JobRecord[]>>;
+  /** The object's own HTTP surface, reached through its stub: `GET /events`. */
+  fetch(request: Request): Promise<Response>;
+  get(id: string): Promise<RpcResult<JobRecord | null>>;
+  list(query: ListOptions): Promise<RpcResult<JobPage>>;
+  cancel(id: string, reason?: string): Promise<RpcResult<JobRecord>>;
+  retry(id: string): Promise<RpcResult<JobRecord>>;
+  pause(): Promise<RpcResult<null>>;
+  resume(): Promise<RpcResult<null>>;
+  stats(): Promise<RpcResult<QueueStats[]>>;
+}
+
+/**
+ * The class {@link queueObject} returns: a `DurableObject` serving {@link QueueObjectApi}. Named,
+ * so the published declarations (and JSR) need not spell out an anonymous class.
+ */
+export type QueueObjectClass = new (
+  ctx: QueueObjectState,
+  env: unknown,
+) => DurableObject & QueueObjectApi;
+
 /**
  * Makes the Durable Object class that is the Manager of one queue (the object's name). Its storage
  * is the object's SQLite, its wake-up slot the object's alarm; jobs run inline in the object.
@@ -65,8 +103,8 @@ function asRpcError(error: unknown): RpcError {
  * @example
  * export class JobQueue extends queueObject({ jobs }) {}
  */
-export function queueObject(options: QueueObjectOptions) {
-  return class QueueObject extends DurableObject {
+export function queueObject(options: QueueObjectOptions): QueueObjectClass {
+  return class QueueObject extends DurableObject implements QueueObjectApi {
     readonly manager: Manager;
     /** The queue this object serves (its name without a shard suffix). */
     readonly queue: string;
@@ -74,7 +112,7 @@ export function queueObject(options: QueueObjectOptions) {
     readonly #ready: Promise<void>;
     #events: Hono | undefined;
 
-    constructor(ctx: DurableObjectState, env: unknown) {
+    constructor(ctx: QueueObjectState, env: unknown) {
       super(ctx, env);
       // The object's name is its queue, or `<queue>@<shard>` for one shard of a sharded queue.
       const name = ctx.id.name ?? "default";

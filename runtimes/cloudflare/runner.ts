@@ -10,6 +10,12 @@ export interface RemoteRun {
   messages: FromContext[];
 }
 
+/** The class {@link jobRunner} returns: a `WorkerEntrypoint` whose `run` runs one job. */
+export type JobRunnerClass = new (
+  ctx: unknown,
+  env: unknown,
+) => WorkerEntrypoint & { run(job: RunRequest): Promise<RemoteRun> };
+
 /**
  * Makes a stateless entrypoint that runs one job per call, for fan-out: a queue object whose jobs
  * are CPU-heavy hands each run to it through a service binding, so the object itself (one thread
@@ -18,7 +24,7 @@ export interface RemoteRun {
  * @example
  * export class JobRunner extends jobRunner({ jobs }) {}
  */
-export function jobRunner(options: { jobs: JobModule }) {
+export function jobRunner(options: { jobs: JobModule }): JobRunnerClass {
   const jobs = collectJobs(options.jobs as never);
   return class JobRunner extends WorkerEntrypoint {
     run(job: RunRequest): Promise<RemoteRun> {

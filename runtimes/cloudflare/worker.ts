@@ -13,6 +13,14 @@ import { queueRouting } from "./routing.js";
 
 export type { QueueNamespace, QueueStub } from "./routing.js";
 
+/** The Worker's bindings, as {@link queueWorker} sees them: its queue objects' namespace by name. */
+export type QueueWorkerEnv = Record<string, unknown>;
+
+/** What {@link queueWorker} returns: a Worker's default export. */
+export interface QueueWorker {
+  fetch(request: Request, env: QueueWorkerEnv, ctx?: unknown): Promise<Response>;
+}
+
 /** Options of {@link queueWorker}. */
 export interface QueueWorkerOptions {
   jobs: JobModule;
@@ -46,7 +54,7 @@ function unwrap<T>(result: RpcResult<T>): T {
  * over a {@link ManagerLike} that routes each call to the object of its queue (job ids carry it:
  * `<queue>~<seq>`) and fans queue-wide calls out over every configured queue and shard.
  */
-export function queueWorker(options: QueueWorkerOptions) {
+export function queueWorker(options: QueueWorkerOptions): QueueWorker {
   const definitions = collectJobs(options.jobs as never);
   const known = new Set(options.queues ?? []);
   for (const definition of definitions.values()) known.add(definition.queue ?? "default");
@@ -158,7 +166,7 @@ export function queueWorker(options: QueueWorkerOptions) {
 
   return {
     /** The Worker's `fetch`: the API and dashboard over this environment's queue objects. */
-    fetch(request: Request, env: Record<string, unknown>, ctx?: unknown): Promise<Response> {
+    fetch(request: Request, env: QueueWorkerEnv, ctx?: unknown): Promise<Response> {
       let app = apps.get(env);
       if (!app) {
         const token = env[tokenSecret];
