@@ -14,7 +14,7 @@ const int = v.pipe(v.number(), v.integer());
  * SQLite's C interface ends a bound string at its first NUL character (the libSQL binding stores
  * "k\u0000x" as "k"), so such strings are refused before any adapter sees them.
  */
-export const noNul = v.check<string, string>(
+export const noNul: v.CheckAction<string, string> = v.check<string, string>(
   (value) => !value.includes("\u0000"),
   "must not contain a NUL character (\\u0000)",
 );

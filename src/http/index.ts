@@ -3,5 +3,5 @@
  * @module
  */
 export { type ApiListQuery, type AppOptions, createApp, type ManagerLike } from "./app.js";
-export { openApiDocument } from "./openapi.js";
+export { type OpenApiDocument, openApiDocument } from "./openapi.js";
 export { ApiError, type ErrorStatus } from "./respond.js";

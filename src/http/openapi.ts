@@ -165,8 +165,18 @@ const STATUS_TEXT: Record<number, string> = {
   501: "This host does not stream events",
 };
 
+/** An OpenAPI 3.1 document, as {@link openApiDocument} makes it. */
+export interface OpenApiDocument {
+  openapi: "3.1.0";
+  info: { title: string; version: string; description: string };
+  paths: Record<string, Record<string, unknown>>;
+  components: Record<string, Record<string, unknown>>;
+}
+
 /** The OpenAPI 3.1 document; `basePath` is where the app is mounted. */
-export function openApiDocument(options: { basePath?: string; token?: boolean } = {}) {
+export function openApiDocument(
+  options: { basePath?: string; token?: boolean } = {},
+): OpenApiDocument {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     const errors = [...(op.errors ?? []), ...(options.token && op.path !== "/health" ? [401] : [])];
