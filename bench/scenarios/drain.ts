@@ -1,7 +1,7 @@
 // Scenario B: drain N waiting no-op jobs from a libSQL file, handlers inline or in threads.
 import { createManager } from "shiftwork";
 import { inlineScheduler } from "shiftwork/runtimes/inline";
-import { fileStorage, since, tempDir, threadScheduler } from "../_host.js";
+import { cpuMicros, fileStorage, since, tempDir, threadScheduler } from "../_host.js";
 import * as jobs from "../jobs.js";
 
 /** Options of {@link measureDrain}. */
@@ -20,7 +20,7 @@ export interface DrainOptions {
 export async function measureDrain(
   variant: "inline" | "threads",
   { n, concurrency, threads }: DrainOptions,
-): Promise<{ jobsPerSec: number }> {
+): Promise<{ jobsPerSec: number; cpuUsPerJob: number }> {
   const tmp = tempDir();
   const manager = createManager({
     storage: await fileStorage(`${tmp.dir}/b.db`),
@@ -42,11 +42,13 @@ export async function measureDrain(
       if (++done === n) resolve();
     }),
   );
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await manager.resume();
   await finished;
   const jobsPerSec = n / since(t0);
+  const cpuUsPerJob = cpuMicros(process.cpuUsage(cpu0)) / n;
   await manager.stop();
   tmp.remove();
-  return { jobsPerSec };
+  return { jobsPerSec, cpuUsPerJob };
 }

@@ -1,7 +1,7 @@
 // Scenario A: enqueue through the Manager (validation included) into a libSQL file.
 import { createManager } from "shiftwork";
 import { inlineScheduler } from "shiftwork/runtimes/inline";
-import { fileStorage, since, tempDir } from "../_host.js";
+import { cpuMicros, fileStorage, since, tempDir } from "../_host.js";
 import * as jobs from "../jobs.js";
 
 /** Options of {@link measureEnqueue}. */
@@ -18,7 +18,7 @@ export interface EnqueueOptions {
 export async function measureEnqueue(
   variant: "one" | "concurrent" | "many",
   { n, callers }: EnqueueOptions,
-): Promise<{ perSec: number }> {
+): Promise<{ perSec: number; cpuUsPerJob: number }> {
   const tmp = tempDir();
   const manager = createManager({
     storage: await fileStorage(`${tmp.dir}/a.db`),
@@ -32,6 +32,7 @@ export async function measureEnqueue(
     variant === "many"
       ? Array.from({ length: n }, (_, i) => ({ name: "noop", input: { n: i } }))
       : [];
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   if (variant === "one") {
     for (let i = 0; i < n; i++) await manager.enqueue(jobs.noop, { n: i });
@@ -45,7 +46,8 @@ export async function measureEnqueue(
     await manager.enqueueMany(items);
   }
   const perSec = n / since(t0);
+  const cpuUsPerJob = cpuMicros(process.cpuUsage(cpu0)) / n;
   await manager.stop();
   tmp.remove();
-  return { perSec };
+  return { perSec, cpuUsPerJob };
 }
