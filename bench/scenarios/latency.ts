@@ -15,6 +15,8 @@ export interface LatencyOptions {
   duration: number;
   /** Seconds the idle consumer's CPU use is measured for. */
   idle?: number;
+  /** The consumer's `changePollInterval` (ms): how often it checks `PRAGMA data_version`. */
+  poll?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -60,7 +62,7 @@ export async function measureLatency(
   const tmp = tempDir();
   const path = `${tmp.dir}/c.db`;
   const manager = createManager({
-    storage: await fileStorage(path),
+    storage: await fileStorage(path, options.poll),
     scheduler: inlineScheduler(),
     jobs,
     workers: { probe: 1 },
