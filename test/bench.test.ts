@@ -33,9 +33,9 @@ test("npm run bench prints its medians as JSON on the last line", async () => {
     else for (const inner of Object.values(value as object)) walk(inner);
   };
   walk(report);
-  // 3 enqueue rates, 2 drain rates, 2 × (p50, p95, p99, idle CPU), 2 × (waiting, claim, drain,
-  // RSS, seeding).
-  expect(figures).toHaveLength(3 + 2 + 8 + 10);
+  // 3 × (enqueue rate, CPU per job), 2 × (drain rate, CPU per job), 2 × (p50, p95, p99, idle
+  // CPU), 2 × (waiting, claim, drain, RSS, seeding).
+  expect(figures).toHaveLength(6 + 4 + 8 + 10);
   for (const figure of figures) expect(Number.isFinite(figure) && figure >= 0).toBe(true);
   expect(report.A.many.perSec).toBeGreaterThan(0);
   expect(report.C.sameProcess.p99).toBeGreaterThanOrEqual(report.C.sameProcess.p50);
