@@ -67,7 +67,8 @@ export function libsqlStorage(options: LibsqlStorageOptions): LibsqlStorage {
 
   const open = async () => {
     engine = await openEngine(options, durability);
-    inner = sqlStorage(engine);
+    // Local files answer synchronously: concurrent enqueues are grouped into one commit.
+    inner = sqlStorage(engine, undefined, { groupEnqueues: engine.dataVersion !== undefined });
   };
   const ready = (): ReturnType<typeof sqlStorage> => {
     if (!inner) throw new ShiftworkError("[shiftwork] [libsql] not open yet: call migrate() first");

@@ -144,7 +144,11 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   #pumpQueued = false;
   /** The claim in flight, awaited by `stop` so a job it returns is released, not stranded. */
   #claiming: Promise<void> = Promise.resolve();
-  #lastYield = 0;
+  /**
+   * When the pump began working without the event loop turning since (microtask-only drains
+   * starve timers), or undefined once it has turned. Real time, not the injected clock.
+   */
+  #busySince: number | undefined;
   #nextHeartbeat = 0;
   #nextRescue = 0;
   #storageRetryMs = 0;
@@ -468,9 +472,15 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
     try {
       do {
         this.#pumpAgain = false;
-        if (this.#now() - this.#lastYield > YIELD_EVERY_MS) {
+        if (this.#busySince === undefined) {
+          // First pump since the event loop last turned (an enqueue, a wake-up): no yield, so an
+          // idle worker starts a job at once; a zero timer marks when the loop turns again.
+          this.#busySince = performance.now();
+          setTimeout(() => {
+            this.#busySince = undefined;
+          }, 0);
+        } else if (performance.now() - this.#busySince > YIELD_EVERY_MS) {
           await new Promise((resolve) => setTimeout(resolve, 0));
-          this.#lastYield = this.#now();
           if (this.#state !== "started") return;
         }
         await this.#housekeeping();

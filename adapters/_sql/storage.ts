@@ -12,6 +12,7 @@ import {
 } from "../../src/port-schemas.js";
 import type { Storage } from "../../src/ports.js";
 import type { SqlEngine, Verb } from "./driver.js";
+import { enqueueGroup } from "./enqueue-group.js";
 import { type IdCodec, sqlVerbs } from "./verbs.js";
 
 /** Ids are the sequence number as a decimal string. */
@@ -19,6 +20,16 @@ export const plainIds: IdCodec = {
   idOf: (seq) => String(seq),
   seqOf: (id) => (/^[1-9]\d{0,15}$/.test(id) ? Number(id) : null),
 };
+
+/** Options of {@link sqlStorage}. */
+export interface SqlStorageOptions {
+  /**
+   * Group-commit enqueues made in the same microtask turn into one transaction (see
+   * `enqueue-group.ts`). Enqueue then always answers with a promise: off for Durable Object
+   * SQLite, whose callers expect synchronous answers.
+   */
+  groupEnqueues?: boolean;
+}
 
 /**
  * A Storage over any SQL engine: arguments checked with the shared port schemas, then the verb
@@ -28,17 +39,21 @@ export const plainIds: IdCodec = {
 export function sqlStorage(
   engine: SqlEngine,
   codec: IdCodec = plainIds,
+  options: SqlStorageOptions = {},
 ): Storage & { engine: SqlEngine } {
   const verbs = sqlVerbs(codec);
   const write = <T>(verb: () => Verb<T>) => engine.transaction("write", verb);
   const read = <T>(verb: () => Verb<T>) => engine.transaction("read", verb);
+  const grouped = options.groupEnqueues
+    ? enqueueGroup((jobs, now) => write(() => verbs.enqueue(jobs, now)))
+    : undefined;
   return {
     name: engine.name,
     engine,
     migrate: () => write(() => verbs.migrate()),
     enqueue(jobs, now) {
       const checked = checkNewJobs(jobs, now);
-      return write(() => verbs.enqueue(checked, now));
+      return grouped ? grouped(checked, now) : write(() => verbs.enqueue(checked, now));
     },
     claim(request) {
       const checked = checkClaim(request);

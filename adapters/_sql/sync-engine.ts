@@ -26,18 +26,20 @@ export interface SyncDatabase {
  * without yielding to the event loop, so two transactions of one process never interleave.
  */
 export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
-  const statements = new Map<string, SyncStatement>();
+  // Prepared once per SQL text, with `reader` read once: on libSQL's binding it is a native call.
+  const statements = new Map<string, { statement: SyncStatement; reader: boolean }>();
   const exec = ({ sql, args }: Query): QueryResult => {
-    let statement = statements.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
+    let prepared = statements.get(sql);
+    if (!prepared) {
+      const statement = db.prepare(sql);
+      prepared = { statement, reader: statement.reader };
+      statements.set(sql, prepared);
     }
-    if (statement.reader) {
-      const rows = statement.all(args) as Row[];
+    if (prepared.reader) {
+      const rows = prepared.statement.all(args) as Row[];
       return { rows, changes: rows.length };
     }
-    return { rows: [], changes: statement.run(args).changes };
+    return { rows: [], changes: prepared.statement.run(args).changes };
   };
   return {
     name,

@@ -19,12 +19,25 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const completion = (manager: EventTarget, jobId: string) =>
-  new Promise<number>((resolve) =>
-    manager.addEventListener("completed", (event) => {
-      if ((event as JobEvent).jobId === jobId) resolve(Date.now());
-    }),
-  );
+/**
+ * Completion times by job id, recorded from the start: a job may complete before the enqueue
+ * that follows it returns (an idle worker starts it at once), so listen before enqueueing.
+ */
+const completions = (manager: EventTarget) => {
+  const times = new Map<string, number>();
+  const waiters = new Map<string, (time: number) => void>();
+  manager.addEventListener("completed", (event) => {
+    const { jobId } = event as JobEvent;
+    times.set(jobId, Date.now());
+    waiters.get(jobId)?.(Date.now());
+  });
+  return (jobId: string) =>
+    new Promise<number>((resolve) => {
+      const time = times.get(jobId);
+      if (time !== undefined) resolve(time);
+      else waiters.set(jobId, resolve);
+    });
+};
 
 it("a Manager on a libSQL file runs jobs, and a delayed job not before its time", async () => {
   const manager = createManager({
@@ -35,14 +48,12 @@ it("a Manager on a libSQL file runs jobs, and a delayed job not before its time"
     // Nothing but the wake-up slot armed for the delayed job's time can start it.
     rescueInterval: "1h",
   });
+  const completion = completions(manager);
   await manager.start();
   const now = Date.now();
   const job = await manager.enqueue(echo, { text: "hello" });
   const delayed = await manager.enqueue(echo, { text: "later" }, { delay: 300 });
-  const [, delayedDone] = await Promise.all([
-    completion(manager, job.id),
-    completion(manager, delayed.id),
-  ]);
+  const [, delayedDone] = await Promise.all([completion(job.id), completion(delayed.id)]);
   expect(delayedDone).toBeGreaterThanOrEqual(now + 300);
   expect(await manager.get(job.id)).toMatchObject({ state: "completed", output: "HELLO" });
   const started = (await manager.get(delayed.id))?.attempts[0]?.startedAt ?? 0;
@@ -60,6 +71,7 @@ it("a job enqueued through another handle (process) is noticed through data_vers
     // Without the change notice, nothing would wake this Manager for an hour.
     rescueInterval: "1h",
   });
+  const completion = completions(manager);
   await manager.start();
   await new Promise((resolve) => setTimeout(resolve, 50));
   const other = libsqlStorage({ url: `file:${file}` });
@@ -78,7 +90,7 @@ it("a job enqueued through another handle (process) is noticed through data_vers
     ],
     Date.now(),
   );
-  await completion(manager, result?.job.id as string);
+  await completion(result?.job.id as string);
   expect((await other.get(result?.job.id as string))?.output).toBe("FROM AFAR");
   await other.close?.();
   await manager.stop();

@@ -134,11 +134,15 @@ describe("Bun host on Web Workers", () => {
       workers: { spin: 2 },
     });
     await manager.start();
+    // Listen first: an idle worker may start a job before the enqueue that follows returns.
+    const active = new Promise((resolve) =>
+      manager.addEventListener("active", resolve, { once: true }),
+    );
     const jobs = [
       await manager.enqueue(threadJobs.spin, { ms: 150 }),
       await manager.enqueue(threadJobs.spin, { ms: 150 }),
     ];
-    await new Promise((resolve) => manager.addEventListener("active", resolve, { once: true }));
+    await active;
     await manager.stop();
     for (const job of jobs) expect((await manager.get(job.id))?.state).toBe("completed");
     expect(manager.workers().map((w) => w.state)).toEqual(["stopped", "stopped"]);

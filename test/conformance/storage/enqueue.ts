@@ -84,4 +84,76 @@ export function enqueueCases(ctx: StorageCaseContext): void {
     expect(results.map((r) => r.created)).toEqual([true, false]);
     expect(results[0]?.job.id).toBe(results[1]?.job.id);
   });
+
+  it("a batch mixing new, repeated and held keys inserts in order and answers per job", async () => {
+    const storage = ctx.storage();
+    const [held] = await seed(storage, [newJob({ key: "h" })]);
+    const batch = [
+      newJob({ key: "h", input: { i: 0 } }),
+      newJob({ input: { i: 1 } }),
+      newJob({ key: "x", input: { i: 2 } }),
+      newJob({ key: "x", input: { i: 3 } }),
+      newJob({ input: { i: 4 } }),
+    ];
+    const results = await run(storage.enqueue(batch, T0));
+    expect(results.map((r) => r.created)).toEqual([false, true, true, false, true]);
+    expect(results[0]?.job.id).toBe(held);
+    expect(results[3]?.job.id).toBe(results[2]?.job.id);
+    expect(results.map((r) => r.job.input)).toEqual([
+      { n: expect.any(Number) },
+      { i: 1 },
+      { i: 2 },
+      { i: 2 },
+      { i: 4 },
+    ]);
+    const seqs = [1, 2, 4].map((i) => results[i]?.job.seq as number);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect((await run(storage.list({ limit: 100 }))).jobs).toHaveLength(4);
+  });
+
+  it("concurrent enqueues each get their own jobs, each call's jobs in its order", async () => {
+    const storage = ctx.storage();
+    const calls = await Promise.all(
+      Array.from({ length: 10 }, (_, c) =>
+        run(storage.enqueue([newJob({ input: { c, j: 0 } }), newJob({ input: { c, j: 1 } })], T0)),
+      ),
+    );
+    calls.forEach((results, c) => {
+      expect(results.map((r) => r.job.input)).toEqual([
+        { c, j: 0 },
+        { c, j: 1 },
+      ]);
+      expect(results[0]?.job.seq).toBeLessThan(results[1]?.job.seq as number);
+    });
+    // Calls may reach an asynchronous adapter in any order; each is stored whole, none twice.
+    const claimed = await claim(storage, { limit: 20 });
+    const key = (input: unknown) => JSON.stringify(input);
+    expect(claimed.map((j) => key(j.input)).sort()).toEqual(
+      calls
+        .flat()
+        .map((r) => key(r.job.input))
+        .sort(),
+    );
+    expect(new Set(claimed.map((j) => j.id)).size).toBe(20);
+  });
+
+  it("the record an enqueue answers is the stored job, alone or in a batch", async () => {
+    const storage = ctx.storage();
+    const [alone] = await run(
+      storage.enqueue([newJob({ key: "a", priority: 3, runAt: T0 + 60_000, input: [1, "x"] })], T0),
+    );
+    const batch = await run(
+      storage.enqueue(
+        [
+          newJob({ queue: "q2", maxAttempts: 7 }),
+          newJob({ key: "b", input: { deep: { v: null } } }),
+        ],
+        T0 + 1,
+      ),
+    );
+    for (const result of [alone, ...batch]) {
+      expect(result?.created).toBe(true);
+      expect(result?.job).toEqual(await run(storage.get(result?.job.id as string)));
+    }
+  });
 }

@@ -12,6 +12,35 @@ import {
 
 /** Retry, snooze, release, cancel and manual retry: how results move a job on. */
 export function resultCases(ctx: StorageCaseContext): void {
+  it("completions written together are fenced one by one", async () => {
+    const storage = ctx.storage();
+    await seed(storage, [newJob(), newJob(), newJob()]);
+    const [a, b, c] = await claim(storage);
+    const written = await run(
+      storage.record(
+        [
+          { ...lease(a), kind: "completed", output: "A" },
+          { ...lease(b), token: "stale", kind: "completed", output: "B" },
+          { ...lease(c), kind: "completed", output: { c: [1, null] } },
+        ],
+        T0 + 5,
+      ),
+    );
+    expect(written).toEqual([true, false, true]);
+    expect(await run(storage.get(a?.id as string))).toMatchObject({
+      state: "completed",
+      output: "A",
+      finishedAt: T0 + 5,
+      leaseToken: null,
+      attempts: [{ attempt: 1, startedAt: T0, endedAt: T0 + 5, outcome: "completed", error: null }],
+    });
+    expect(await run(storage.get(b?.id as string))).toMatchObject({
+      state: "active",
+      output: null,
+    });
+    expect((await run(storage.get(c?.id as string)))?.output).toEqual({ c: [1, null] });
+  });
+
   it("retry schedules the next attempt at its time", async () => {
     const storage = ctx.storage();
     const [id] = await seed(storage, [newJob({ maxAttempts: 3 })]);

@@ -1,0 +1,55 @@
+// What differs between the Node and the Bun child of a measurement: the storage over a fresh
+// database file and the scheduler that runs handlers off the main thread.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Scheduler } from "shiftwork";
+import { type LibsqlStorage, libsqlStorage } from "shiftwork/adapters/libsql";
+
+/** True under Bun. */
+export const isBun = "Bun" in globalThis;
+
+/** The job module the threads (or Bun workers) load. */
+export const jobsUrl = new URL("./jobs.ts", import.meta.url);
+
+/** A fresh directory for database files, removed by the returned function. */
+export function tempDir(): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "shiftwork-bench-"));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * The storage a host uses by default on a local file: libSQL's synchronous binding on Node,
+ * `bun:sqlite` on Bun (faster there). Both WAL + synchronous=NORMAL, the project's "durable".
+ */
+export async function fileStorage(
+  path: string,
+  changePollInterval?: number,
+): Promise<LibsqlStorage> {
+  const extra = changePollInterval === undefined ? {} : { changePollInterval };
+  if (isBun) {
+    const { bunSqliteStorage } = await import("shiftwork/adapters/bun-sqlite");
+    return bunSqliteStorage({ path, ...extra });
+  }
+  return libsqlStorage({ url: `file:${path}`, ...extra });
+}
+
+/** The scheduler that runs handlers in threads: worker_threads on Node, Web Workers on Bun. */
+export async function threadScheduler(): Promise<Scheduler> {
+  if (isBun) {
+    const { bunWorkerScheduler } = await import("shiftwork/runtimes/bun");
+    return bunWorkerScheduler({ jobs: jobsUrl });
+  }
+  const { nodeThreadScheduler } = await import("shiftwork/runtimes/node");
+  return nodeThreadScheduler({ jobs: jobsUrl });
+}
+
+/** Seconds since `t0` (a `performance.now()` reading). */
+export const since = (t0: number) => (performance.now() - t0) / 1000;
+
+/**
+ * CPU time (user + system, every thread of this process) of a `process.cpuUsage()` delta, µs.
+ * On a machine shared with other work it moves less than wall time: before/after comparisons of
+ * an optimisation use it beside the rates.
+ */
+export const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;

@@ -1,0 +1,214 @@
+// `npm run bench`: scenarios A–E of docs/benchmarks.md, each measurement in a fresh process, run
+// `--runs` times (default 3) and reported as the median, beside the reference peer plainjob.
+// Prints tables; with `--json` the last line is one JSON object keyed by scenario. Asserts nothing.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { bunBin, type Runtime, runChild } from "./_child.js";
+import { medianOf, round } from "./_stats.js";
+
+const { values: args } = parseArgs({
+  options: {
+    n: { type: "string", default: "20000" },
+    runs: { type: "string", default: "3" },
+    only: { type: "string", default: "A,B,C,D,E" },
+    concurrency: { type: "string", default: "16" },
+    callers: { type: "string", default: "64" },
+    threads: { type: "string", default: "2" },
+    rate: { type: "string", default: "200" },
+    duration: { type: "string", default: "10" },
+    idle: { type: "string", default: "2" },
+    poll: { type: "string", default: "10" },
+    waiting: { type: "string", default: "1000000" },
+    "cpu-jobs": { type: "string", default: "8" },
+    "no-peer": { type: "boolean", default: false },
+    "no-bun": { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+
+if (args.help) {
+  console.log(`npm run bench -- [--n 20000] [--runs 3] [--only A,B,C,D,E] [--concurrency 16]
+  [--callers 64] [--threads 2] [--rate 200] [--duration 10] [--idle 2] [--poll 10] [--waiting 1000000] [--cpu-jobs 8]
+  [--no-peer] [--no-bun] [--json]`);
+  process.exit(0);
+}
+
+const num = (name: keyof typeof args) => {
+  const value = Number(args[name]);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`--${name}: expected a positive number`);
+  return value;
+};
+const n = num("n");
+const runs = num("runs");
+const only = new Set(String(args.only).toUpperCase().split(","));
+const concurrency = num("concurrency");
+const threads = num("threads");
+const peerDir = fileURLToPath(new URL("./peers/", import.meta.url));
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** Installs the peer's own dependencies (better-sqlite3 compiles: minutes) the first time. */
+function ensurePeer(): boolean {
+  if (args["no-peer"]) return false;
+  if (existsSync(`${peerDir}node_modules/plainjob/package.json`)) return true;
+  console.log(
+    "installing the reference peer: npm ci --prefix bench/peers (once; compiles better-sqlite3)",
+  );
+  execFileSync("npm", ["ci", "--prefix", peerDir, "--no-audit", "--no-fund"], { stdio: "inherit" });
+  return true;
+}
+
+const versionOf = (pkg: string, from = root) => {
+  try {
+    return JSON.parse(readFileSync(`${from}node_modules/${pkg}/package.json`, "utf8"))
+      .version as string;
+  } catch {
+    return "-";
+  }
+};
+
+const bunVersion = (() => {
+  if (args["no-bun"]) return undefined;
+  try {
+    return execFileSync(bunBin, ["--version"], { encoding: "utf8" }).trim();
+  } catch {
+    return undefined;
+  }
+})();
+const peer = ensurePeer();
+
+const cpu = cpus();
+console.log(`shiftwork benchmarks, ${new Date().toISOString()}`);
+console.log(
+  `machine: ${cpu.length} × ${cpu[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GB, load ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}`,
+);
+console.log(
+  `node ${process.version}, bun ${bunVersion ?? "-"}, libsql ${versionOf("libsql")}, plainjob ${peer ? versionOf("plainjob", peerDir) : "-"} (better-sqlite3 ${peer ? versionOf("better-sqlite3", peerDir) : "-"})`,
+);
+console.log(
+  `N=${n}, ${runs} runs each (median), inline concurrency ${concurrency}, ${threads} threads\n`,
+);
+
+/** Runs one measurement `runs` times and returns the medians of its fields. */
+async function median(runtime: Runtime, scenario: string, variant: string, options: object) {
+  const results: Record<string, number>[] = [];
+  for (let i = 0; i < runs; i++) results.push(await runChild(runtime, scenario, variant, options));
+  return medianOf(results);
+}
+
+const report: Record<string, Record<string, Record<string, number>>> = {};
+const table = (title: string, rows: Record<string, Record<string, number | string>>) => {
+  console.log(title);
+  console.table(rows);
+};
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? "-" : `${round(a / b)}×`;
+
+if (only.has("A")) {
+  const o = { n, callers: num("callers") };
+  const A: Record<string, Record<string, number>> = {
+    one: await median("node", "A", "one", o),
+    concurrent: await median("node", "A", "concurrent", o),
+    many: await median("node", "A", "many", o),
+  };
+  if (peer) {
+    A.plainjobOne = await median("peer", "A", "one", o);
+    A.plainjobMany = await median("peer", "A", "many", o);
+  }
+  report.A = A;
+  table(
+    `A. enqueue, ${n} jobs, jobs/s (target: one 30,000, ${o.callers} callers 60,000, many 250,000)`,
+    {
+      "one at a time": {
+        shiftwork: A.one?.perSec ?? 0,
+        plainjob: A.plainjobOne?.perSec ?? "-",
+        ratio: ratio(A.one?.perSec, A.plainjobOne?.perSec),
+      },
+      [`${o.callers} concurrent callers`]: {
+        shiftwork: A.concurrent?.perSec ?? 0,
+        plainjob: "-",
+        ratio: "-",
+      },
+      enqueueMany: {
+        shiftwork: A.many?.perSec ?? 0,
+        plainjob: A.plainjobMany?.perSec ?? "-",
+        ratio: ratio(A.many?.perSec, A.plainjobMany?.perSec),
+      },
+    },
+  );
+}
+
+if (only.has("B")) {
+  const o = { n, concurrency, threads };
+  const B: Record<string, Record<string, number>> = {
+    inline: await median("node", "B", "inline", o),
+    threads: await median("node", "B", "threads", o),
+  };
+  if (bunVersion) {
+    B.bunInline = await median("bun", "B", "inline", o);
+    B.bunWorkers = await median("bun", "B", "threads", o);
+  }
+  if (peer) B.plainjob = await median("peer", "B", "inline", o);
+  report.B = B;
+  const row = (k: string) => ({
+    "jobs/s": B[k]?.jobsPerSec ?? "-",
+    "× plainjob": ratio(B[k]?.jobsPerSec, B.plainjob?.jobsPerSec),
+  });
+  table(`B. drain ${n} no-op jobs (target: inline 38,000, 2 threads 20,000)`, {
+    [`node, inline, ${concurrency} workers`]: row("inline"),
+    [`node, ${threads} threads`]: row("threads"),
+    ...(bunVersion
+      ? {
+          [`bun, inline, ${concurrency} workers`]: row("bunInline"),
+          [`bun, ${threads} workers`]: row("bunWorkers"),
+        }
+      : {}),
+    ...(peer ? { "plainjob (1 worker)": row("plainjob") } : {}),
+  });
+}
+
+if (only.has("C")) {
+  const o = { rate: num("rate"), duration: num("duration"), idle: num("idle"), poll: num("poll") };
+  const C = {
+    sameProcess: await median("node", "C", "same", o),
+    otherProcess: await median("node", "C", "other", o),
+  };
+  report.C = C;
+  table(
+    `C. enqueue → handler start, ms, ${o.rate} jobs/s for ${o.duration} s (target: same p50 0.5 / p99 3, other p50 3 / p99 10)`,
+    C,
+  );
+}
+
+if (only.has("D")) {
+  const waiting = num("waiting");
+  const small = Math.min(10_000, waiting);
+  const claims = Math.max(1, Math.min(200, Math.floor(small / (4 * concurrency))));
+  const o = { claims, concurrency, drain: Math.min(n, small - claims * concurrency) };
+  const D = {
+    small: await median("node", "D", "small", { ...o, waiting: small }),
+    large: await median("node", "D", "large", { ...o, waiting }),
+  };
+  report.D = D;
+  table(
+    `D. scale: claim of ${concurrency} (median ms), drain of ${o.drain} jobs, peak RSS (target: claim at ${waiting} ≤ 1.5 × at ${small}, RSS < 200 MB)`,
+    D,
+  );
+}
+
+if (only.has("E")) {
+  const E = { cpu: await median("node", "E", "cpu", { jobs: num("cpu-jobs"), threads }) };
+  report.E = E;
+  table(
+    `E. ${args["cpu-jobs"]} CPU-bound jobs of ~200 ms, wall ms (target: threads ≤ 0.6 × inline)`,
+    E,
+  );
+}
+
+if (args.json) console.log(JSON.stringify(report));

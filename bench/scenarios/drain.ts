@@ -1,0 +1,54 @@
+// Scenario B: drain N waiting no-op jobs from a libSQL file, handlers inline or in threads.
+import { createManager } from "shiftwork";
+import { inlineScheduler } from "shiftwork/runtimes/inline";
+import { cpuMicros, fileStorage, since, tempDir, threadScheduler } from "../_host.js";
+import * as jobs from "../jobs.js";
+
+/** Options of {@link measureDrain}. */
+export interface DrainOptions {
+  n: number;
+  /** Inline workers (the claim batch is at most this). */
+  concurrency: number;
+  /** Threads (Node) or Web Workers (Bun) of the `threads` variant. */
+  threads: number;
+}
+
+/**
+ * Seeds N jobs into a paused queue, then times resume → the N-th `completed` event. A `completed`
+ * event fires only once its result's group commit is written, so every counted job is on disk.
+ */
+export async function measureDrain(
+  variant: "inline" | "threads",
+  { n, concurrency, threads }: DrainOptions,
+): Promise<{ jobsPerSec: number; cpuUsPerJob: number }> {
+  const tmp = tempDir();
+  const manager = createManager({
+    storage: await fileStorage(`${tmp.dir}/b.db`),
+    scheduler: variant === "inline" ? inlineScheduler() : await threadScheduler(),
+    jobs,
+    workers: { noop: variant === "inline" ? concurrency : threads },
+  });
+  await manager.start();
+  await manager.pause();
+  for (let i = 0; i < n; i += 10_000) {
+    const size = Math.min(10_000, n - i);
+    await manager.enqueueMany(
+      Array.from({ length: size }, (_, j) => ({ name: "noop", input: { n: i + j } })),
+    );
+  }
+  let done = 0;
+  const finished = new Promise<void>((resolve) =>
+    manager.addEventListener("completed", () => {
+      if (++done === n) resolve();
+    }),
+  );
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await manager.resume();
+  await finished;
+  const jobsPerSec = n / since(t0);
+  const cpuUsPerJob = cpuMicros(process.cpuUsage(cpu0)) / n;
+  await manager.stop();
+  tmp.remove();
+  return { jobsPerSec, cpuUsPerJob };
+}
