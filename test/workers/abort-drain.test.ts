@@ -20,13 +20,16 @@ async function stats(): Promise<{
   active: number;
   failed: number;
 }> {
-  const rows = (await (await SELF.fetch("https://queue.test/queues/chaos")).json()) as {
+  const rows = (await (await SELF.fetch("https://queue.test/queues")).json()) as {
+    queue: string;
     completed: number;
     waiting: number;
     active: number;
     failed: number;
   }[];
-  return rows[0] ?? { completed: 0, waiting: 0, active: 0, failed: 0 };
+  const row = rows.find((r) => r.queue === "chaos");
+  if (!row) throw new Error(`no queue "chaos" in GET /queues: ${JSON.stringify(rows)}`);
+  return row;
 }
 
 describe("chaos: a Durable Object aborted repeatedly during a drain (workerd)", () => {

@@ -33,7 +33,7 @@ const main = queueWorker({
   jobs,
   binding: "JOBS",
   shards: { sharded: 4 },
-  queues: ["qa", "qb", "bad", "sharded", "heavy", "listing"],
+  queues: ["qa", "qb", "bad", "sharded", "heavy", "listing", "chaos", "reset"],
 });
 const fanOut = queueWorker({ jobs, binding: "FANOUT", basePath: "/fan-out", queues: ["heavy"] });
 
