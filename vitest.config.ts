@@ -30,7 +30,14 @@ export default defineConfig({
         ],
         resolve: { conditions: [...conditions, "workerd", "worker", "browser"] },
         ssr: { resolve: { conditions: [...conditions, "workerd", "worker", "browser"] } },
-        test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 30_000 },
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          testTimeout: 30_000,
+          // Two files call abortAllDurableObjects(), which resets every object in the runtime:
+          // one file at a time, so one file's aborts never land in another's test.
+          fileParallelism: false,
+        },
       },
     ],
   },
