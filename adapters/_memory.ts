@@ -21,7 +21,7 @@ import type {
   QueueStats,
   Storage,
 } from "../src/ports.js";
-import { emptyQueueStats } from "../src/ports.js";
+import { emptyQueueStats, newJobRecord } from "../src/ports.js";
 
 /**
  * The rules the memory adapter applies, as functions. The meta-test swaps one for a broken rule to
@@ -140,30 +140,7 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
           (holderId !== undefined ? jobs.get(holderId) : undefined);
         if (holder) return { job: holder, created: false };
         seq += 1;
-        const job: JobRecord = {
-          id: String(seq),
-          seq,
-          name: item.name,
-          queue: item.queue,
-          input: copy(item.input) as Json,
-          state: "waiting",
-          priority: item.priority,
-          runAt: item.runAt,
-          attempt: 0,
-          maxAttempts: item.maxAttempts,
-          key: item.key,
-          progress: null,
-          output: null,
-          error: null,
-          cancelReason: null,
-          cancelRequested: false,
-          leaseToken: null,
-          leaseExpiresAt: null,
-          attempts: [],
-          createdAt: now,
-          updatedAt: now,
-          finishedAt: null,
-        };
+        const job = newJobRecord(item, String(seq), seq, copy(item.input) as Json, now);
         if (item.key !== null) pendingKeys.set(item.key, job);
         return { job, created: true };
       });

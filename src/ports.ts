@@ -168,6 +168,40 @@ export interface QueueStats {
   cancelled: number;
 }
 
+/** The record of a job just stored: waiting, never attempted. Every adapter builds it alike. */
+export function newJobRecord(
+  job: NewJob,
+  id: string,
+  seq: number,
+  input: Json,
+  now: number,
+): JobRecord {
+  return {
+    id,
+    seq,
+    name: job.name,
+    queue: job.queue,
+    input,
+    state: "waiting",
+    priority: job.priority,
+    runAt: job.runAt,
+    attempt: 0,
+    maxAttempts: job.maxAttempts,
+    key: job.key,
+    progress: null,
+    output: null,
+    error: null,
+    cancelReason: null,
+    cancelRequested: false,
+    leaseToken: null,
+    leaseExpiresAt: null,
+    attempts: [],
+    createdAt: now,
+    updatedAt: now,
+    finishedAt: null,
+  };
+}
+
 /** A queue's counts before any job is counted: what adapters start their stats from. */
 export function emptyQueueStats(queue: string, paused = false): QueueStats {
   return {

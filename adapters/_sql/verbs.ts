@@ -14,7 +14,7 @@ import type {
   PruneRequest,
   QueueStats,
 } from "../../src/ports.js";
-import { emptyQueueStats } from "../../src/ports.js";
+import { emptyQueueStats, newJobRecord } from "../../src/ports.js";
 import { type Query, q, type SqlValue, type Verb } from "./driver.js";
 import { json, rowToJob } from "./rows.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
@@ -67,30 +67,8 @@ export function sqlVerbs(codec: IdCodec) {
    * The record of a job just inserted, built here rather than read back with `RETURNING *`: on
    * libSQL's binding every returned column costs (about half of a one-job enqueue's CPU).
    */
-  const newRecord = (job: NewJob, seq: number, input: string, now: number): JobRecord => ({
-    id: codec.idOf(seq),
-    seq,
-    name: job.name,
-    queue: job.queue,
-    input: JSON.parse(input),
-    state: "waiting",
-    priority: job.priority,
-    runAt: job.runAt,
-    attempt: 0,
-    maxAttempts: job.maxAttempts,
-    key: job.key,
-    progress: null,
-    output: null,
-    error: null,
-    cancelReason: null,
-    cancelRequested: false,
-    leaseToken: null,
-    leaseExpiresAt: null,
-    attempts: [],
-    createdAt: now,
-    updatedAt: now,
-    finishedAt: null,
-  });
+  const newRecord = (job: NewJob, seq: number, input: string, now: number): JobRecord =>
+    newJobRecord(job, codec.idOf(seq), seq, JSON.parse(input), now);
 
   function* keyHolder(key: string | null): Verb<JobRecord> {
     const { rows } = yield q(
