@@ -6,7 +6,7 @@
 import { queueOfId } from "../../adapters/durable-object.js";
 import { ApiError } from "../../src/http/respond.js";
 import type { ListOptions } from "../../src/manager.js";
-import { emptyQueueStats, type QueueStats } from "../../src/ports.js";
+import type { QueueStats } from "../../src/ports.js";
 import type { RpcResult } from "./queue-object.js";
 
 /** The namespace binding of the queue objects, as far as the Worker uses it. */
@@ -88,7 +88,7 @@ export function queueRouting(
       const merged = new Map<string, QueueStats>();
       for (const row of rows) {
         const into = merged.get(row.queue);
-        if (!into) merged.set(row.queue, { ...emptyQueueStats(row.queue), ...row });
+        if (!into) merged.set(row.queue, { ...row });
         else {
           for (const k of COUNTS) into[k] += row[k];
           into.paused &&= row.paused;

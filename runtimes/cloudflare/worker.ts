@@ -2,10 +2,10 @@ import type { Hono } from "hono";
 import type { EnqueueItem } from "../../src/_enqueue.js";
 import { collectJobs } from "../../src/define.js";
 import { type AppOptions, createApp, type ManagerLike } from "../../src/http/app.js";
-import { ApiError } from "../../src/http/respond.js";
+import { ApiError, bodyPath } from "../../src/http/respond.js";
 import type { JobModule } from "../../src/manager.js";
 import type { EnqueueOptions } from "../../src/options.js";
-import type { JobPage, JobRecord, QueueStats } from "../../src/ports.js";
+import type { JobPage, JobRecord } from "../../src/ports.js";
 import { mergeEventStreams } from "./fan-in.js";
 import { decodeCursor, encodeCursor, mergePages } from "./pages.js";
 import type { RpcResult } from "./queue-object.js";
@@ -46,7 +46,9 @@ export interface QueueWorkerOptions {
 /** An RPC answer's value, or its error rethrown with its status. */
 function unwrap<T>(result: RpcResult<T>): T {
   if ("ok" in result) return result.ok;
-  throw new ApiError(result.error.status, result.error.message, result.error.issues);
+  // The object's Manager reported these about the request body (enqueue input and options).
+  const issues = result.error.issues?.map((issue) => ({ ...issue, path: bodyPath(issue.path) }));
+  throw new ApiError(result.error.status, result.error.message, issues);
 }
 
 /**
@@ -77,10 +79,6 @@ export function queueWorker(options: QueueWorkerOptions): QueueWorker {
       if (!definition) throw new ApiError(422, `name: unknown job "${name}"`);
       return typeof queue === "string" ? queue : (definition.queue ?? "default");
     };
-    const stats = async (objects: string[]): Promise<QueueStats[]> =>
-      route.mergeStats(
-        (await Promise.all(objects.map(async (o) => unwrap(await stub(o).stats())))).flat(),
-      );
     return {
       async enqueue(name: string, input: unknown, enqueueOptions: EnqueueOptions = {}) {
         const queue = queueOf(name, enqueueOptions.queue);
@@ -99,7 +97,7 @@ export function queueWorker(options: QueueWorkerOptions): QueueWorker {
         );
         if (objects.size > 1) {
           throw new ApiError(400, "body.jobs: on Cloudflare a batch must go to one queue (shard)", [
-            { path: "jobs", message: `spans ${[...objects].join(", ")}` },
+            { path: "body.jobs", message: `spans ${[...objects].join(", ")}` },
           ]);
         }
         const [object] = objects;
@@ -142,13 +140,18 @@ export function queueWorker(options: QueueWorkerOptions): QueueWorker {
       },
       async pause(queue) {
         route.checkQueue(queue);
-        for (const object of route.objectsOf(queue)) unwrap(await stub(object).pause());
+        const results = await Promise.all(route.objectsOf(queue).map((o) => stub(o).pause()));
+        results.forEach(unwrap);
       },
       async resume(queue) {
         route.checkQueue(queue);
-        for (const object of route.objectsOf(queue)) unwrap(await stub(object).resume());
+        const results = await Promise.all(route.objectsOf(queue).map((o) => stub(o).resume()));
+        results.forEach(unwrap);
       },
-      stats: () => stats(everyObject()),
+      async stats() {
+        const answers = await Promise.all(everyObject().map((o) => stub(o).stats()));
+        return route.mergeStats(answers.flatMap(unwrap));
+      },
       async events(filter) {
         const objects = filter.job
           ? [objectOfJob(filter.job)]

@@ -28,12 +28,13 @@ export function fail(status: ErrorStatus, message: string, issues?: Issue[]): Re
  * A path the Manager reported, as a path in the request body: `input.to` is `body.input.to`, and
  * options are top-level fields (`body.delay`, not `options.delay`).
  */
-const bodyPath = (path: string) =>
+export const bodyPath = (path: string): string =>
   `body.${path.replace(/(^|\.)options\./, "$1").replace(/^\./, "")}`.replace(/\.$/, "");
 
 /**
  * An error with its HTTP status, for a {@link ManagerLike} whose errors arrive as data (a Durable
- * Object's RPC answer): `createApp` answers with this status, message and issues.
+ * Object's RPC answer): `createApp` answers with this status, message and issues, as given (issues
+ * the Manager reported about a body go through {@link bodyPath} where they are received).
  */
 export class ApiError extends ShiftworkError {
   override name = "ApiError";
@@ -51,10 +52,7 @@ export function errorResponse(error: unknown): Response {
   // Only bearer auth throws hono's HTTPException here: a missing, malformed (hono's 400) or wrong
   // token is one 401 that says nothing about why.
   if (error instanceof HTTPException) return fail(401, "unauthorized");
-  if (error instanceof ApiError) {
-    const issues = error.issues?.map((issue) => ({ ...issue, path: bodyPath(issue.path) }));
-    return fail(error.status, error.message, issues);
-  }
+  if (error instanceof ApiError) return fail(error.status, error.message, error.issues);
   if (error instanceof ValidationError) {
     const issues = error.issues.map((issue) => ({ ...issue, path: bodyPath(issue.path) }));
     return fail(400, error.message, issues);

@@ -71,10 +71,8 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
   };
 
   const overview = async (c: Context) => {
-    const [queues, workers] = await Promise.all([
-      manager.stats(),
-      Promise.resolve((manager.workers?.() ?? []).map((w) => w.toJSON())),
-    ]);
+    const queues = await manager.stats();
+    const workers = (manager.workers?.() ?? []).map((w) => w.toJSON());
     return c.html(<Overview ctx={pageContext(c)} queues={queues} workers={workers as never} />);
   };
   app.get("/", overview);
