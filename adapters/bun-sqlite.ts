@@ -23,7 +23,7 @@ export function bunSqliteDatabase(db: Database): SyncDatabase {
       return {
         reader: statement.columnNames.length > 0,
         all: (args) => statement.all(...args),
-        run: (args) => ({ changes: statement.run(...args).changes }),
+        run: (args) => statement.run(...args),
       };
     },
     exec: (sql) => db.exec(sql),

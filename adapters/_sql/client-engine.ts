@@ -16,7 +16,11 @@ export function clientEngine(name: string, client: Client): SqlEngine {
         try {
           const result = await runVerbAsync(verb(), async ({ sql, args }) => {
             const rs = await tx.execute({ sql, args } as InStatement);
-            return { rows: rs.rows as unknown as Row[], changes: rs.rowsAffected };
+            const rows = rs.rows as unknown as Row[];
+            const changes = rs.rowsAffected;
+            return rs.lastInsertRowid === undefined
+              ? { rows, changes }
+              : { rows, changes, lastRowid: Number(rs.lastInsertRowid) };
           });
           await tx.commit();
           return result;

@@ -7,10 +7,7 @@
  */
 
 /** Migrations in order; migration N brings the schema to version N. */
-export const MIGRATIONS: readonly (readonly string[])[] = [
-  [
-    `CREATE TABLE shiftwork_jobs (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+const JOB_COLUMNS = `
       name TEXT NOT NULL,
       queue TEXT NOT NULL,
       input TEXT NOT NULL,
@@ -31,17 +28,38 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       created_at INTEGER NOT NULL,
       updated_at INTEGER NOT NULL,
       finished_at INTEGER
-    )`,
-    // Claims walk this index in claim order (due jobs only): no sort, no scan. It holds ready
-    // jobs alone, so neither finished nor delayed jobs make it bigger.
-    "CREATE INDEX shiftwork_jobs_ready ON shiftwork_jobs (state, priority, run_at, seq) WHERE state = 'waiting'",
-    // Delayed jobs live apart, so a large backlog of them never slows a claim of ready ones.
-    "CREATE INDEX shiftwork_jobs_delayed ON shiftwork_jobs (run_at) WHERE state = 'delayed'",
-    "CREATE INDEX shiftwork_jobs_leases ON shiftwork_jobs (lease_expires_at) WHERE state = 'active'",
-    "CREATE INDEX shiftwork_jobs_finished ON shiftwork_jobs (finished_at) WHERE finished_at IS NOT NULL",
-    `CREATE UNIQUE INDEX shiftwork_jobs_key ON shiftwork_jobs (key)
+    `;
+
+const JOB_INDEXES = [
+  // Claims walk this index in claim order (due jobs only): no sort, no scan. It holds ready
+  // jobs alone, so neither finished nor delayed jobs make it bigger.
+  "CREATE INDEX shiftwork_jobs_ready ON shiftwork_jobs (state, priority, run_at, seq) WHERE state = 'waiting'",
+  // Delayed jobs live apart, so a large backlog of them never slows a claim of ready ones.
+  "CREATE INDEX shiftwork_jobs_delayed ON shiftwork_jobs (run_at) WHERE state = 'delayed'",
+  "CREATE INDEX shiftwork_jobs_leases ON shiftwork_jobs (lease_expires_at) WHERE state = 'active'",
+  "CREATE INDEX shiftwork_jobs_finished ON shiftwork_jobs (finished_at) WHERE finished_at IS NOT NULL",
+  `CREATE UNIQUE INDEX shiftwork_jobs_key ON shiftwork_jobs (key)
       WHERE key IS NOT NULL AND state IN ('waiting', 'delayed', 'active')`,
+];
+
+/** Migrations in order; migration N brings the schema to version N. */
+export const MIGRATIONS: readonly (readonly string[])[] = [
+  [
+    `CREATE TABLE shiftwork_jobs (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,${JOB_COLUMNS})`,
+    ...JOB_INDEXES,
     "CREATE TABLE shiftwork_queues (queue TEXT PRIMARY KEY, paused INTEGER NOT NULL DEFAULT 0)",
+  ],
+  // 2: seq without AUTOINCREMENT. Its counter row in sqlite_sequence was one more page written by
+  // every insert (about a third of a one-job enqueue on a file). Ids stay unique because prune
+  // never deletes the row holding the highest seq, so SQLite's max(seq) + 1 never goes back.
+  [
+    `CREATE TABLE shiftwork_jobs_2 (
+      seq INTEGER PRIMARY KEY,${JOB_COLUMNS})`,
+    "INSERT INTO shiftwork_jobs_2 SELECT * FROM shiftwork_jobs",
+    "DROP TABLE shiftwork_jobs",
+    "ALTER TABLE shiftwork_jobs_2 RENAME TO shiftwork_jobs",
+    ...JOB_INDEXES,
   ],
 ];
 

@@ -10,7 +10,7 @@ import {
   checkQueue,
   checkResults,
 } from "../../src/port-schemas.js";
-import type { Storage } from "../../src/ports.js";
+import type { NewJob, Storage } from "../../src/ports.js";
 import type { SqlEngine, Verb } from "./driver.js";
 import { enqueueGroup } from "./enqueue-group.js";
 import { type IdCodec, sqlVerbs } from "./verbs.js";
@@ -44,16 +44,19 @@ export function sqlStorage(
   const verbs = sqlVerbs(codec);
   const write = <T>(verb: () => Verb<T>) => engine.transaction("write", verb);
   const read = <T>(verb: () => Verb<T>) => engine.transaction("read", verb);
-  const grouped = options.groupEnqueues
-    ? enqueueGroup((jobs, now) => write(() => verbs.enqueue(jobs, now)))
-    : undefined;
+  const writeJobs = (jobs: readonly NewJob[], now: number) =>
+    // One job without a key is one INSERT: no transaction around it where the engine allows.
+    jobs.length === 1 && jobs[0]?.key === null && engine.single
+      ? engine.single(() => verbs.enqueue(jobs, now))
+      : write(() => verbs.enqueue(jobs, now));
+  const grouped = options.groupEnqueues ? enqueueGroup(writeJobs) : undefined;
   return {
     name: engine.name,
     engine,
     migrate: () => write(() => verbs.migrate()),
     enqueue(jobs, now) {
       const checked = checkNewJobs(jobs, now);
-      return grouped ? grouped(checked, now) : write(() => verbs.enqueue(checked, now));
+      return grouped ? grouped(checked, now) : writeJobs(checked, now);
     },
     claim(request) {
       const checked = checkClaim(request);

@@ -11,7 +11,7 @@ import {
 export interface SyncStatement {
   readonly reader: boolean;
   all(args: unknown[]): unknown[];
-  run(args: unknown[]): { changes: number };
+  run(args: unknown[]): { changes: number; lastInsertRowid?: number | bigint };
 }
 
 /** The part of a synchronous SQLite connection the engine uses. */
@@ -39,7 +39,10 @@ export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
       const rows = prepared.statement.all(args) as Row[];
       return { rows, changes: rows.length };
     }
-    return { rows: [], changes: prepared.statement.run(args).changes };
+    const { changes, lastInsertRowid } = prepared.statement.run(args);
+    return lastInsertRowid === undefined
+      ? { rows: [], changes }
+      : { rows: [], changes, lastRowid: Number(lastInsertRowid) };
   };
   return {
     name,
@@ -57,6 +60,16 @@ export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
         }
         throw error;
       }
+    },
+    single<T>(verb: () => Verb<T>): T {
+      let ran = false;
+      return runVerbSync(verb(), (query) => {
+        // A second statement would run in a transaction of its own: a bug in the verb, not a race.
+        if (ran)
+          throw new Error(`[shiftwork] single-statement verb ran a second one: ${query.sql}`);
+        ran = true;
+        return exec(query);
+      });
     },
     dataVersion: () => Number(exec({ sql: "PRAGMA data_version", args: [] }).rows[0]?.data_version),
     close: () => db.close(),

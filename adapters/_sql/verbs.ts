@@ -80,12 +80,13 @@ export function sqlVerbs(codec: IdCodec) {
 
   function* enqueueOne(job: NewJob, now: number): Verb<EnqueueResult> {
     const input = json(job.input) as string;
-    const { rows } = yield q(
+    // No RETURNING: on libSQL's binding reading a row back costs more than the insert's own work;
+    // the engine reports the rowid, or one more statement asks for it.
+    const inserted = yield q(
       `INSERT INTO shiftwork_jobs
          (name, queue, input, state, priority, run_at, max_attempts, key, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ${LIVE} DO NOTHING
-       RETURNING seq`,
+       ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ${LIVE} DO NOTHING`,
       job.name,
       job.queue,
       input,
@@ -97,7 +98,13 @@ export function sqlVerbs(codec: IdCodec) {
       now,
       now,
     );
-    if (rows[0]) return { job: newRecord(job, Number(rows[0].seq), input, now), created: true };
+    let { changes, lastRowid } = inserted;
+    if (lastRowid === undefined) {
+      const { rows } = yield q("SELECT changes() AS changes, last_insert_rowid() AS seq");
+      changes = Number(rows[0]?.changes);
+      lastRowid = Number(rows[0]?.seq);
+    }
+    if (changes === 1) return { job: newRecord(job, lastRowid, input, now), created: true };
     return { job: yield* keyHolder(job.key), created: false };
   }
 
@@ -469,8 +476,11 @@ export function sqlVerbs(codec: IdCodec) {
 
     *prune({ before, states }: PruneRequest): Verb<number> {
       const { rows } = yield q(
+        // The newest row stays, whatever its state: without AUTOINCREMENT SQLite numbers the next
+        // job max(seq) + 1, so deleting the newest would hand its id out again.
         `DELETE FROM shiftwork_jobs WHERE finished_at IS NOT NULL AND finished_at < ?
          AND state IN (${placeholders(states.length)})
+         AND seq < (SELECT max(seq) FROM shiftwork_jobs)
          RETURNING seq`,
         before,
         ...states,

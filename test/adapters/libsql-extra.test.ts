@@ -7,7 +7,7 @@ import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { newJob, T0 } from "shiftwork/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runVerbSync } from "../../adapters/_sql/driver.js";
-import { SCHEMA_VERSION } from "../../adapters/_sql/schema.js";
+import { MIGRATIONS, SCHEMA_VERSION } from "../../adapters/_sql/schema.js";
 import { plainIds } from "../../adapters/_sql/storage.js";
 import { sqlVerbs } from "../../adapters/_sql/verbs.js";
 import { dumpSchema } from "./_schema-dump.js";
@@ -40,6 +40,48 @@ describe("libsql schema", () => {
     ]);
     expect(db.prepare("PRAGMA journal_mode").all([])).toMatchObject([{ journal_mode: "wal" }]);
     db.close();
+  });
+});
+
+describe("libsql schema upgrade", () => {
+  it("a version 1 file keeps its jobs, ids and indexes, and numbers new jobs after them", async () => {
+    const file = join(dir, "v1.db");
+    const db = new Database(file);
+    db.exec("CREATE TABLE shiftwork_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    for (const statement of MIGRATIONS[0] ?? []) db.exec(statement);
+    db.exec("INSERT INTO shiftwork_meta VALUES ('schema_version', '1')");
+    const insert = db.prepare(
+      `INSERT INTO shiftwork_jobs (seq, name, queue, input, state, priority, run_at, max_attempts,
+         key, created_at, updated_at) VALUES (?, 'a', 'default', '{"n":1}', 'waiting', 0, 1, 3, ?, 1, 1)`,
+    );
+    insert.run([7, "k"]);
+    db.close();
+
+    const storage = libsqlStorage({ url: `file:${file}` });
+    await storage.migrate();
+    expect(await storage.get("7")).toMatchObject({ name: "a", input: { n: 1 }, key: "k" });
+    const [again] = await storage.enqueue([{ ...newJob(), key: "k" }], T0);
+    expect(again).toMatchObject({ created: false, job: { id: "7" } });
+    const [fresh] = await storage.enqueue([newJob()], T0);
+    expect(fresh?.job.id).toBe("8");
+    await storage.close?.();
+
+    const upgraded = new Database(file);
+    const version = upgraded.prepare("SELECT value FROM shiftwork_meta").all([]);
+    const indexes = upgraded
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+      )
+      .all([]);
+    upgraded.close();
+    expect(version).toEqual([{ value: String(SCHEMA_VERSION) }]);
+    expect(indexes.map((i) => (i as { name: string }).name)).toEqual([
+      "shiftwork_jobs_delayed",
+      "shiftwork_jobs_finished",
+      "shiftwork_jobs_key",
+      "shiftwork_jobs_leases",
+      "shiftwork_jobs_ready",
+    ]);
   });
 });
 

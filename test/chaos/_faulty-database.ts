@@ -20,7 +20,8 @@ export interface FaultyDatabase extends SyncDatabase {
   /**
    * While set, write transactions fail: `SQLITE_READONLY` when they begin (as on a file that turned
    * read-only), `SQLITE_IOERR` when they commit, after their statements ran (as when the disk
-   * fails under a write), so the transaction must be rolled back whole.
+   * fails under a write), so the transaction must be rolled back whole. A write statement run on
+   * its own, outside `BEGIN`, fails before it changes anything.
    */
   fault: keyof typeof FAULTS | null;
   /** Write attempts refused while the fault was set. */
@@ -39,7 +40,23 @@ export function faultyDatabase(file: string): FaultyDatabase {
   const wrapper: FaultyDatabase = {
     fault: null,
     refused: 0,
-    prepare: (sql) => db.prepare(sql) as SyncStatement,
+    prepare(sql) {
+      const statement = db.prepare(sql) as SyncStatement;
+      if (statement.reader && !/^\s*(INSERT|UPDATE|DELETE)/i.test(sql)) return statement;
+      // A write outside BEGIN…COMMIT is its own transaction (a lone enqueue): it fails whole, as
+      // SQLite rolls back a statement whose commit fails.
+      const guard =
+        <A extends unknown[], R>(fn: (...args: A) => R) =>
+        (...args: A): R => {
+          if (!writing && wrapper.fault) fail();
+          return fn(...args);
+        };
+      return {
+        reader: statement.reader,
+        all: guard((args: unknown[]) => statement.all(args)),
+        run: guard((args: unknown[]) => statement.run(args)),
+      };
+    },
     exec(sql) {
       const verb = sql.trim().toUpperCase();
       if (verb === "BEGIN IMMEDIATE") {

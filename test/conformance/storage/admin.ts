@@ -99,6 +99,22 @@ export function adminCases(ctx: StorageCaseContext): void {
     expect(left).toEqual(["waiting"]);
   });
 
+  it("an id is never handed out again, even after prune deleted every finished job", async () => {
+    const storage = ctx.storage();
+    const ids = await seed(storage, [newJob(), newJob()]);
+    const claimed = await claim(storage, { limit: 2 });
+    await run(
+      storage.record(
+        claimed.map((job) => ({ ...lease(job), kind: "completed" as const, output: null })),
+        T0 + 100,
+      ),
+    );
+    await run(storage.prune({ before: T0 + 1000, states: ["completed"] }));
+    const [next] = await seed(storage, [newJob()]);
+    expect(ids).not.toContain(next);
+    expect(await run(storage.get(next as string))).toMatchObject({ state: "waiting" });
+  });
+
   it("list filters and pages newest first", async () => {
     const storage = ctx.storage();
     const ids = await seed(storage, [
