@@ -8,6 +8,38 @@ const num = (value: unknown): number => Number(value);
 const numOrNull = (value: unknown): number | null =>
   value === null || value === undefined ? null : Number(value);
 
+/** The columns of `shiftwork_jobs`, in table order. */
+export const JOB_COLUMNS = [
+  "seq",
+  "name",
+  "queue",
+  "input",
+  "state",
+  "priority",
+  "run_at",
+  "attempt",
+  "max_attempts",
+  "key",
+  "progress",
+  "output",
+  "error",
+  "cancel_reason",
+  "cancel_requested",
+  "lease_token",
+  "lease_expires_at",
+  "attempts",
+  "created_at",
+  "updated_at",
+  "finished_at",
+] as const;
+
+/** A row from its values in {@link JOB_COLUMNS} order (as a `json_array` of them gives them). */
+export function rowOf(values: readonly unknown[]): Row {
+  const row: Row = {};
+  for (let i = 0; i < JOB_COLUMNS.length; i++) row[JOB_COLUMNS[i] as string] = values[i];
+  return row;
+}
+
 /** Maps a `shiftwork_jobs` row to a job. The internal `delayed` state is public `waiting`. */
 export function rowToJob(row: Row, idOf: (seq: number) => string): JobRecord {
   const seq = num(row.seq);

@@ -12,6 +12,10 @@ export interface SyncStatement {
   readonly reader: boolean;
   all(args: unknown[]): unknown[];
   run(args: unknown[]): { changes: number; lastInsertRowid?: number | bigint };
+  /** Rows as arrays of values (better-sqlite3 and libSQL's binding): optional, see `columns`. */
+  raw?(toggle: boolean): unknown;
+  /** The result columns; with `raw`, the engine builds row objects itself. */
+  columns?(): readonly { name: string }[];
 }
 
 /** The part of a synchronous SQLite connection the engine uses. */
@@ -21,22 +25,48 @@ export interface SyncDatabase {
   close(): void;
 }
 
+interface Prepared {
+  statement: SyncStatement;
+  reader: boolean;
+  /** Column names when rows come back as arrays. */
+  names?: string[];
+}
+
+function prepare(db: SyncDatabase, sql: string): Prepared {
+  const statement = db.prepare(sql);
+  const reader = statement.reader;
+  if (!reader || !statement.raw || !statement.columns) return { statement, reader };
+  // libSQL's binding builds a row object at about 1 µs per column; as arrays, a third of that
+  // (a claim of 16 rows of 21 columns: 350 → 125 µs). Names are mapped back here.
+  const names = statement.columns().map((column) => column.name);
+  statement.raw(true);
+  return { statement, reader, names };
+}
+
 /**
  * An engine over one synchronous connection. A verb runs start to end inside `BEGIN IMMEDIATE`
  * without yielding to the event loop, so two transactions of one process never interleave.
  */
 export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
   // Prepared once per SQL text, with `reader` read once: on libSQL's binding it is a native call.
-  const statements = new Map<string, { statement: SyncStatement; reader: boolean }>();
+  const statements = new Map<string, Prepared>();
   const exec = ({ sql, args }: Query): QueryResult => {
     let prepared = statements.get(sql);
     if (!prepared) {
-      const statement = db.prepare(sql);
-      prepared = { statement, reader: statement.reader };
+      prepared = prepare(db, sql);
       statements.set(sql, prepared);
     }
     if (prepared.reader) {
-      const rows = prepared.statement.all(args) as Row[];
+      const { names } = prepared;
+      if (names === undefined) {
+        const rows = prepared.statement.all(args) as Row[];
+        return { rows, changes: rows.length };
+      }
+      const rows = (prepared.statement.all(args) as unknown[][]).map((values) => {
+        const row: Row = {};
+        for (let i = 0; i < names.length; i++) row[names[i] as string] = values[i];
+        return row;
+      });
       return { rows, changes: rows.length };
     }
     const { changes, lastInsertRowid } = prepared.statement.run(args);

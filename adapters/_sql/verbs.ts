@@ -16,7 +16,7 @@ import type {
 } from "../../src/ports.js";
 import { emptyQueueStats, newJobRecord } from "../../src/ports.js";
 import { type Query, q, type SqlValue, type Verb } from "./driver.js";
-import { json, rowToJob } from "./rows.js";
+import { JOB_COLUMNS, json, rowOf, rowToJob } from "./rows.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
 
 /** How ids map to sequence numbers; a Durable Object prefixes its queue, say. */
@@ -227,7 +227,9 @@ export function sqlVerbs(codec: IdCodec) {
         now,
       );
       const where = filterSql(filter);
-      const { rows } = yield q(
+      const token = crypto.randomUUID();
+      const expires = now + leaseMs;
+      yield q(
         `UPDATE shiftwork_jobs SET
            state = 'active',
            attempt = attempt + 1,
@@ -240,22 +242,30 @@ export function sqlVerbs(codec: IdCodec) {
            SELECT seq FROM shiftwork_jobs
            WHERE state = 'waiting' AND run_at <= ?${where.sql} AND ${NOT_PAUSED}
            ORDER BY priority, run_at, seq
-           LIMIT ?)
-         RETURNING *`,
-        crypto.randomUUID(),
-        now + leaseMs,
+           LIMIT ?)`,
+        token,
+        expires,
         now,
         now,
         now,
         ...where.args,
         limit,
       );
-      // RETURNING gives no order: restore claim order.
-      return rows
-        .map(toJob)
-        .sort(
-          (a, b) => a.priority - b.priority || a.runAt - b.runAt || a.seq - b.seq,
-        ) as ClaimedJob[];
+      // The claimed rows come back as one JSON value rather than through RETURNING: on libSQL's
+      // binding a returned row costs about a microsecond per column, a JSON array a tenth of that.
+      // They are found by their lease (the index on active leases, then this claim's token).
+      const { rows } = yield q(
+        `SELECT json_group_array(json_array(${JOB_COLUMNS.join(", ")})) AS rows FROM (
+           SELECT * FROM shiftwork_jobs
+           WHERE state = 'active' AND lease_expires_at = ? AND lease_token > ? AND lease_token < ?)`,
+        expires,
+        `${token}.`,
+        `${token}/`,
+      );
+      // In claim order (a sort here, not a temporary B-tree in SQLite).
+      return (JSON.parse(String(rows[0]?.rows ?? "[]")) as unknown[][])
+        .map((values) => toJob(rowOf(values)) as ClaimedJob)
+        .sort((a, b) => a.priority - b.priority || a.runAt - b.runAt || a.seq - b.seq);
     },
 
     *extendLeases(leases: readonly Lease[], leaseMs: number, now: number): Verb<LeaseStatus[]> {
