@@ -56,9 +56,22 @@ const result = v.variant("kind", [
   v.object({ ...lease.entries, kind: v.literal("progress"), progress: v.unknown() }),
 ]);
 
-/** Checks an enqueue batch. */
+/** Jobs the Manager built from checked input (`prepareJob`): the port check would repeat it. */
+const prepared = new WeakSet<NewJob>();
+
+/**
+ * Marks a job as built by the core from input it already checked against stricter schemas, so
+ * storage does not validate it a second time (about a fifth of an enqueue's CPU). @internal
+ */
+export function markPrepared(job: NewJob): NewJob {
+  prepared.add(job);
+  return job;
+}
+
+/** Checks an enqueue batch; jobs the Manager prepared pass as they are. */
 export const checkNewJobs = (jobs: unknown, now: unknown): readonly NewJob[] => {
   parseOrThrow(time, now, "enqueue", "now");
+  if (Array.isArray(jobs) && jobs.every((job) => prepared.has(job))) return jobs;
   return parseOrThrow(v.array(newJob), jobs, "enqueue", "jobs") as NewJob[];
 };
 
