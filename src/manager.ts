@@ -164,6 +164,11 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   #forceStop: (() => void) | undefined;
   /** Jobs taken from a handler that has not returned yet (timeout, cancel, lost lease). */
   readonly #overdue = new Map<string, Overdue>();
+  /**
+   * Event types anyone ever listened to. Building an event costs microseconds on Node (a drain's
+   * `active` and `completed` per job), so types nobody listens to are not built at all.
+   */
+  readonly #heard = new Set<string>();
 
   constructor(options: ManagerOptions<M>) {
     super();
@@ -784,6 +789,15 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
 
   // ---- plumbing ---------------------------------------------------------------------------
 
+  override addEventListener(
+    type: string,
+    listener: EventListenerOrEventListenerObject | null,
+    options?: AddEventListenerOptions | boolean,
+  ): void {
+    this.#heard.add(type);
+    super.addEventListener(type, listener, options);
+  }
+
   /** Every storage call goes through here: promises normalised, errors prefixed with the adapter. */
   async #call<T>(verb: string, fn: () => T | Promise<T>): Promise<T> {
     try {
@@ -799,7 +813,7 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   }
 
   #emit(type: Exclude<ManagerEventType, "error">, init: JobEventInit): void {
-    this.dispatchEvent(new JobEvent(type, init));
+    if (this.#heard.has(type)) this.dispatchEvent(new JobEvent(type, init));
   }
 
   #dispatchError(during: string, error: unknown): void {
