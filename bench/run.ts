@@ -158,6 +158,7 @@ if (only.has("B")) {
   report.B = B;
   const row = (k: string) => ({
     "jobs/s": B[k]?.jobsPerSec ?? "-",
+    "CPU µs/job": B[k]?.cpuUsPerJob ?? "-",
     "× plainjob": ratio(B[k]?.jobsPerSec, B.plainjob?.jobsPerSec),
   });
   table(`B. drain ${n} no-op jobs (target: inline 38,000, 2 threads 20,000)`, {
