@@ -163,11 +163,11 @@ if (only.has("B")) {
   });
   table(`B. drain ${n} no-op jobs (target: inline 38,000, 2 threads 20,000)`, {
     [`node, inline, ${concurrency} workers`]: row("inline"),
-    [`node, ${threads} threads`]: row("threads"),
+    [`node, ${concurrency} workers on ${threads} threads`]: row("threads"),
     ...(bunVersion
       ? {
           [`bun, inline, ${concurrency} workers`]: row("bunInline"),
-          [`bun, ${threads} workers`]: row("bunWorkers"),
+          [`bun, ${concurrency} workers on ${threads} Web Workers`]: row("bunWorkers"),
         }
       : {}),
     ...(peer ? { "plainjob (1 worker)": row("plainjob") } : {}),
