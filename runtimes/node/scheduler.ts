@@ -7,7 +7,10 @@ import type { FromContext, Scheduler } from "../../src/ports.js";
 export interface NodeThreadSchedulerOptions {
   /** URL of the job module each thread loads, e.g. `new URL("./jobs.ts", import.meta.url)`. */
   jobs: URL | string;
-  /** Memory limits of each thread; a thread that exceeds them dies alone and is replaced. */
+  /**
+   * Memory limits of each thread; a thread that exceeds them dies alone (failing the jobs running
+   * in it) and is replaced.
+   */
   resourceLimits?: ResourceLimits;
   /**
    * Node flags of each thread. Default: the main thread's. Running from TypeScript sources, pass

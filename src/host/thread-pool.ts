@@ -139,6 +139,8 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
   function deliver(slot: Slot, batch: readonly FromContext[]): void {
     if (slot.dead) return;
     for (const message of batch) {
+      // A reply can stop a Worker whose context then ends the thread: the rest are void.
+      if (slot.dead) return;
       const owner =
         message.type === "log" ? slot.byId.get(message.id) : slot.byToken.get(message.token);
       if (!owner || owner.detached) continue;
