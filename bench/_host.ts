@@ -34,14 +34,18 @@ export async function fileStorage(
   return libsqlStorage({ url: `file:${path}`, ...extra });
 }
 
-/** The scheduler that runs handlers in threads: worker_threads on Node, Web Workers on Bun. */
-export async function threadScheduler(): Promise<Scheduler> {
+/**
+ * The scheduler that runs handlers in threads: worker_threads on Node, Web Workers on Bun. With
+ * `threads`, the Manager's Workers share at most that many; without, each has its own.
+ */
+export async function threadScheduler(threads?: number): Promise<Scheduler> {
+  const options = { jobs: jobsUrl, ...(threads === undefined ? {} : { threads }) };
   if (isBun) {
     const { bunWorkerScheduler } = await import("shiftwork/runtimes/bun");
-    return bunWorkerScheduler({ jobs: jobsUrl });
+    return bunWorkerScheduler(options);
   }
   const { nodeThreadScheduler } = await import("shiftwork/runtimes/node");
-  return nodeThreadScheduler({ jobs: jobsUrl });
+  return nodeThreadScheduler(options);
 }
 
 /** Seconds since `t0` (a `performance.now()` reading). */

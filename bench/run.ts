@@ -158,15 +158,16 @@ if (only.has("B")) {
   report.B = B;
   const row = (k: string) => ({
     "jobs/s": B[k]?.jobsPerSec ?? "-",
+    "CPU µs/job": B[k]?.cpuUsPerJob ?? "-",
     "× plainjob": ratio(B[k]?.jobsPerSec, B.plainjob?.jobsPerSec),
   });
   table(`B. drain ${n} no-op jobs (target: inline 38,000, 2 threads 20,000)`, {
     [`node, inline, ${concurrency} workers`]: row("inline"),
-    [`node, ${threads} threads`]: row("threads"),
+    [`node, ${concurrency} workers on ${threads} threads`]: row("threads"),
     ...(bunVersion
       ? {
           [`bun, inline, ${concurrency} workers`]: row("bunInline"),
-          [`bun, ${threads} workers`]: row("bunWorkers"),
+          [`bun, ${concurrency} workers on ${threads} Web Workers`]: row("bunWorkers"),
         }
       : {}),
     ...(peer ? { "plainjob (1 worker)": row("plainjob") } : {}),

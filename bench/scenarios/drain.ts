@@ -1,4 +1,5 @@
-// Scenario B: drain N waiting no-op jobs from a libSQL file, handlers inline or in threads.
+// Scenario B: drain N waiting no-op jobs from a libSQL file, handlers inline or in threads (the
+// same number of Workers either way; in threads they share `threads` threads).
 import { createManager } from "shiftwork";
 import { inlineScheduler } from "shiftwork/runtimes/inline";
 import { cpuMicros, fileStorage, since, tempDir, threadScheduler } from "../_host.js";
@@ -7,9 +8,9 @@ import * as jobs from "../jobs.js";
 /** Options of {@link measureDrain}. */
 export interface DrainOptions {
   n: number;
-  /** Inline workers (the claim batch is at most this). */
+  /** Workers of either variant (the claim batch is at most this). */
   concurrency: number;
-  /** Threads (Node) or Web Workers (Bun) of the `threads` variant. */
+  /** Threads (Node) or Web Workers (Bun) the `threads` variant's Workers share. */
   threads: number;
 }
 
@@ -24,9 +25,9 @@ export async function measureDrain(
   const tmp = tempDir();
   const manager = createManager({
     storage: await fileStorage(`${tmp.dir}/b.db`),
-    scheduler: variant === "inline" ? inlineScheduler() : await threadScheduler(),
+    scheduler: variant === "inline" ? inlineScheduler() : await threadScheduler(threads),
     jobs,
-    workers: { noop: variant === "inline" ? concurrency : threads },
+    workers: { noop: concurrency },
   });
   await manager.start();
   await manager.pause();

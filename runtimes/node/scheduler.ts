@@ -1,24 +1,32 @@
 import { type ResourceLimits, Worker as Thread } from "node:worker_threads";
+import { type PooledThread, type ThreadEvents, threadPool } from "../../src/host/thread-pool.js";
 import { timerSlot } from "../../src/host/timer-slot.js";
-import type {
-  ExecutionContext,
-  FromContext,
-  Scheduler,
-  SpawnOptions,
-  ToContext,
-} from "../../src/ports.js";
+import type { FromContext, Scheduler } from "../../src/ports.js";
 
 /** Options of {@link nodeThreadScheduler}. */
 export interface NodeThreadSchedulerOptions {
   /** URL of the job module each thread loads, e.g. `new URL("./jobs.ts", import.meta.url)`. */
   jobs: URL | string;
-  /** Memory limits of each thread; a thread that exceeds them dies alone and is replaced. */
+  /**
+   * Memory limits of each thread; a thread that exceeds them dies alone (failing the jobs running
+   * in it) and is replaced.
+   */
   resourceLimits?: ResourceLimits;
   /**
    * Node flags of each thread. Default: the main thread's. Running from TypeScript sources, pass
    * `["--import", "tsx"]` (and any `--conditions`).
    */
   execArgv?: string[];
+  /**
+   * Most threads to start; Workers beyond it share them (least-loaded first), each thread running
+   * the jobs of all its Workers at once. Default: one thread per Worker. Sharing saves a thread
+   * per Worker and lets one postMessage per tick carry many jobs (far higher throughput for short
+   * jobs), at a price: a crash, `process.exit` or out-of-memory in a thread fails every job running
+   * in it, and a handler that ignores its abort past `abortGrace` can only be stopped by ending
+   * its thread, which fails the jobs of the other Workers on it too. Their Workers get new threads;
+   * the jobs are retried as any failed attempt is.
+   */
+  threads?: number;
   /** Clock for the wake-up slot (default `Date.now`). */
   now?: () => number;
 }
@@ -33,31 +41,29 @@ const threadEntry = fromSources
 const bootstrap = fromSources ? new URL("./_tsx-bootstrap.mjs", import.meta.url) : threadEntry;
 
 /**
- * A Scheduler that runs each Worker in its own `worker_threads` thread, all loading the same job
- * module. A thread that crashes (uncaught error, `process.exit`, out of memory) reports its exit;
- * the Manager fails only that thread's job and asks for a new one.
+ * A Scheduler on `worker_threads`, all threads loading the same job module. By default each
+ * Manager Worker has a thread of its own: a thread that crashes (uncaught error, `process.exit`,
+ * out of memory) or is terminated for a handler that ignores its abort takes only that Worker's
+ * job along. With `threads`, Workers share at most that many threads (see its trade-off).
  */
 export function nodeThreadScheduler(options: NodeThreadSchedulerOptions): Scheduler {
   const jobsUrl = String(options.jobs);
   const slot = timerSlot(options.now);
-  const threads = new Set<Thread>();
+  const exitError = (reason: string) => ({ name: "ThreadExit", message: `thread ${reason}` });
 
-  async function spawn({ workerId, onMessage, onExit }: SpawnOptions): Promise<ExecutionContext> {
+  async function start(label: string, events: ThreadEvents): Promise<PooledThread> {
     const thread = new Thread(bootstrap, {
       workerData: { jobsUrl, tsx: fromSources, entry: threadEntry.href },
-      name: `shiftwork ${workerId}`,
+      name: `shiftwork ${label}`,
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       ...(options.execArgv ? { execArgv: options.execArgv } : {}),
     });
-    threads.add(thread);
-    let terminating = false;
-    let lastError: Error | undefined;
     await new Promise<void>((resolve, reject) => {
       const early = (error: Error) => reject(error);
       const exitEarly = (code: number) =>
         reject(
           new Error(
-            `[shiftwork] [node] thread ${workerId} exited with code ${code} while loading ${jobsUrl}`,
+            `[shiftwork] [node] thread ${label} exited with code ${code} while loading ${jobsUrl}`,
           ),
         );
       thread.once("error", early);
@@ -68,41 +74,32 @@ export function nodeThreadScheduler(options: NodeThreadSchedulerOptions): Schedu
         resolve();
       });
     });
-    thread.on("message", (batch: FromContext[]) => {
-      for (const message of batch) onMessage(message);
-    });
+    let lastError: Error | undefined;
+    thread.on("message", (batch: FromContext[]) => events.message(batch));
     thread.on("error", (error) => {
       lastError = error;
     });
-    thread.on("exit", (code) => {
-      threads.delete(thread);
-      if (terminating) return;
-      const reason = lastError
-        ? `${lastError.name}: ${lastError.message}`
-        : `exited with code ${code}`;
-      onExit({ name: "ThreadExit", message: `thread ${reason}` });
-    });
-    // Batched like the thread's replies: one postMessage per tick.
-    const outbox: ToContext[] = [];
-    const flush = () => thread.postMessage(outbox.splice(0));
+    thread.on("exit", (code) =>
+      events.exit(
+        exitError(
+          lastError ? `${lastError.name}: ${lastError.message}` : `exited with code ${code}`,
+        ),
+      ),
+    );
     return {
-      send(message) {
-        if (outbox.push(message) === 1) queueMicrotask(flush);
-      },
-      async terminate() {
-        terminating = true;
-        await thread.terminate();
-      },
+      post: (batch) => thread.postMessage(batch),
+      terminate: () => thread.terminate(),
     };
   }
 
+  const pool = threadPool({ threads: options.threads, start, exitError });
   return {
     name: "node-threads",
-    spawn,
+    spawn: (spawnOptions) => pool.spawn(spawnOptions),
     wakeAt: (time, callback) => slot.wakeAt(time, callback),
     async close() {
       slot.clear();
-      await Promise.all([...threads].map((thread) => thread.terminate()));
+      await pool.close();
     },
   };
 }

@@ -29,6 +29,12 @@ testScheduler({
   create: () => bunWorkerScheduler({ jobs: new URL("../conformance/jobs.ts", import.meta.url) }),
 });
 
+testScheduler({
+  name: "bun worker scheduler, every context on one worker",
+  create: () =>
+    bunWorkerScheduler({ jobs: new URL("../conformance/jobs.ts", import.meta.url), threads: 1 }),
+});
+
 let bunDir = "";
 let bunFile = "";
 testStorageAdapter({

@@ -7,6 +7,7 @@ import { bunSqliteStorage } from "shiftwork/adapters/bun-sqlite";
 import { bunWorkerScheduler } from "shiftwork/runtimes/bun";
 import { afterAll, describe, expect, it } from "vitest";
 import * as exampleJobs from "../../examples/jobs.js";
+import { testSharedThreads } from "../runtimes/_shared-threads.js";
 import * as threadJobs from "../runtimes/fixtures/thread-jobs.js";
 
 const dir = mkdtempSync(join(tmpdir(), "shiftwork-bun-host-"));
@@ -147,4 +148,13 @@ describe("Bun host on Web Workers", () => {
     for (const job of jobs) expect((await manager.get(job.id))?.state).toBe("completed");
     expect(manager.workers().map((w) => w.state)).toEqual(["stopped", "stopped"]);
   }, 30_000);
+});
+
+testSharedThreads({
+  name: "Bun Manager Workers sharing Web Workers",
+  create: (threads) =>
+    bunWorkerScheduler({
+      jobs: new URL("../runtimes/fixtures/shared-jobs.ts", import.meta.url),
+      threads,
+    }),
 });
