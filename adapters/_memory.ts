@@ -204,6 +204,14 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
       return written;
     },
 
+    recordAndClaim(results, requests, now) {
+      checkResults(results, now);
+      const claims = Array.isArray(requests) ? requests.map(checkClaim) : [checkClaim(requests)];
+      // Synchronous, so as atomic as one transaction.
+      const written = this.record(results, now) as boolean[];
+      return { written, claimed: claims.map((claim) => this.claim(claim) as ClaimedJob[]) };
+    },
+
     rescueExpired(now) {
       checkNow(now, "rescueExpired");
       const rescued: JobRecord[] = [];

@@ -123,6 +123,8 @@ export function libsqlStorage(options: LibsqlStorageOptions): LibsqlStorage {
     claim: (request) => ready().claim(request),
     extendLeases: (leases, leaseMs, now) => ready().extendLeases(leases, leaseMs, now),
     record: (results, now) => ready().record(results, now),
+    recordAndClaim: (results, requests, now) =>
+      (ready().recordAndClaim as NonNullable<Storage["recordAndClaim"]>)(results, requests, now),
     rescueExpired: (now) => ready().rescueExpired(now),
     cancel: (id, reason, now) => ready().cancel(id, reason, now),
     retry: (id, now) => ready().retry(id, now),

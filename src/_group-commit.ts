@@ -12,6 +12,8 @@ export interface GroupCommitHooks<Tag> {
   settled(tag: Tag | undefined, result: JobResult, written: boolean): void;
   /** Called when a write fails; the batch is kept and tried again with backoff. */
   failed(error: unknown): void;
+  /** Called after every result of a written batch was settled. */
+  batchSettled?(): void;
 }
 
 /**
@@ -36,6 +38,11 @@ export class GroupCommit<Tag> {
     }
     this.#pending.push({ result, tag });
     this.#running ??= this.#run();
+  }
+
+  /** How many results wait for the next write (not those being written now). */
+  get pending(): number {
+    return this.#pending.length;
   }
 
   /** Resolves once every queued result is written. */
@@ -68,6 +75,7 @@ export class GroupCommit<Tag> {
         for (const [i, p] of batch.entries()) {
           this.#hooks.settled(p.tag, p.result, written[i] === true);
         }
+        this.#hooks.batchSettled?.();
       }
     } finally {
       this.#running = null;

@@ -158,6 +158,10 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
    */
   #backingOff = false;
   #idleWaiters: (() => void)[] = [];
+  /** Dispatches the jobs claimed together with a batch of results, once that batch is settled. */
+  #handOver: (() => void) | undefined;
+  /** A claim is in flight (from the pump or with results): no second one for the same workers. */
+  #claimInFlight = false;
   #unsubscribe: (() => void) | undefined;
   #starting: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | undefined;
@@ -209,9 +213,12 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
       }),
     }));
     this.#results = new GroupCommit<EventTag>({
-      write: (results) => this.#call("record", () => this.#storage.record(results, this.#now())),
+      write: (results) => this.#writeResults(results),
       settled: (tag, result, written) => this.#announce(tag, result, written),
       failed: (error) => this.#dispatchError("record", error),
+      // Jobs claimed with the results start after those results' events: a retried job's
+      // `retrying` comes before its next `active`.
+      batchSettled: () => this.#handOver?.(),
     });
   }
 
@@ -492,7 +499,6 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
         for (const group of this.#groups) await this.#fill(group);
       } while (this.#pumpAgain && this.#state === "started");
       await this.#armWake();
-      this.#storageRetryMs = 0;
     } catch (error) {
       this.#dispatchError("claim", error);
       // Storage trouble: try again with backoff rather than spinning.
@@ -538,21 +544,95 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
 
   async #fill(group: Group): Promise<void> {
     const idle = group.workers.filter((w) => w.isIdle);
-    if (idle.length === 0) return;
+    if (idle.length === 0 || this.#claimInFlight) return;
+    // Results are about to be written: that write claims for the idle workers (one commit).
+    if (this.#storage.recordAndClaim && this.#results.pending > 0) return;
     const now = this.#now();
-    const claiming = (async () => {
-      const claimed = await this.#call("claim", () =>
-        this.#storage.claim({ ...group.filter, limit: idle.length, leaseMs: this.#leaseMs, now }),
-      );
-      for (const [i, job] of claimed.entries()) {
-        const worker = idle[i] as Worker;
-        // The claim raced a stop or pause: hand the job straight back, its attempt unused.
-        if (this.#state === "started" && worker.isIdle) this.#dispatch(worker, job);
-        else this.#results.add({ id: job.id, token: job.leaseToken, kind: "released" });
+    const request = { ...group.filter, limit: idle.length, leaseMs: this.#leaseMs, now };
+    const hand = await this.#claimFor([idle], async () => [
+      await this.#call("claim", () => this.#storage.claim(request)),
+    ]);
+    hand();
+  }
+
+  /**
+   * Writes results; when storage can, also claims next jobs for every idle worker in the same
+   * transaction (a drain's common case: the workers whose results these are). The claimed jobs
+   * start once the results are settled.
+   */
+  async #writeResults(results: JobResult[]): Promise<boolean[]> {
+    const recordAndClaim = this.#storage.recordAndClaim?.bind(this.#storage);
+    const idle = this.#groups
+      .map((group) => ({ group, workers: group.workers.filter((w) => w.isIdle) }))
+      .filter((g) => g.workers.length > 0);
+    const now = this.#now();
+    if (
+      !recordAndClaim ||
+      idle.length === 0 ||
+      this.#state !== "started" ||
+      this.#backingOff ||
+      this.#claimInFlight
+    ) {
+      return this.#call("record", () => this.#storage.record(results, now));
+    }
+    const requests = idle.map(({ group, workers }) => ({
+      ...group.filter,
+      limit: workers.length,
+      leaseMs: this.#leaseMs,
+      now,
+    }));
+    let written: boolean[] = [];
+    const hand = await this.#claimFor(
+      idle.map((g) => g.workers),
+      async () => {
+        const answer = await this.#call("record", () => recordAndClaim(results, requests, now));
+        written = answer.written;
+        return answer.claimed;
+      },
+    );
+    this.#handOver = () => {
+      this.#handOver = undefined;
+      hand();
+      // Workers left idle (fewer due jobs than workers): the pump arms their wake-up.
+      this.#requestPump();
+    };
+    return written;
+  }
+
+  /**
+   * Runs a claim for groups of idle workers (`claimed[i]` for `idle[i]`), awaited by `stop`
+   * through `#claiming`; returns the hand-over that gives each claimed job to its worker, or back
+   * to storage when the worker or the Manager can no longer take it.
+   */
+  async #claimFor(idle: Worker[][], claim: () => Promise<ClaimedJob[][]>): Promise<() => void> {
+    // Held until the hand-over, so no other claim serves these workers in between.
+    this.#claimInFlight = true;
+    const claiming = claim();
+    this.#claiming = claiming.then(
+      () => {},
+      () => {},
+    );
+    let claimed: ClaimedJob[][];
+    try {
+      claimed = await claiming;
+    } catch (error) {
+      this.#claimInFlight = false;
+      throw error;
+    }
+    // Storage takes writes again. (Not any pump that succeeds: one that only read, because
+    // results were about to claim for it, says nothing about writes.)
+    this.#storageRetryMs = 0;
+    return () => {
+      this.#claimInFlight = false;
+      for (const [g, jobs] of claimed.entries()) {
+        for (const [i, job] of jobs.entries()) {
+          const worker = idle[g]?.[i] as Worker;
+          // The claim raced a stop or pause: hand the job straight back, its attempt unused.
+          if (this.#state === "started" && worker.isIdle) this.#dispatch(worker, job);
+          else this.#results.add({ id: job.id, token: job.leaseToken, kind: "released" });
+        }
       }
-    })();
-    this.#claiming = claiming.catch(() => {});
-    await claiming;
+    };
   }
 
   #dispatch(worker: Worker, job: ClaimedJob): void {

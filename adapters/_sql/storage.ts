@@ -10,7 +10,7 @@ import {
   checkQueue,
   checkResults,
 } from "../../src/port-schemas.js";
-import type { NewJob, Storage } from "../../src/ports.js";
+import type { ClaimedJob, NewJob, Storage } from "../../src/ports.js";
 import type { SqlEngine, Verb } from "./driver.js";
 import { enqueueGroup } from "./enqueue-group.js";
 import { type IdCodec, sqlVerbs } from "./verbs.js";
@@ -69,6 +69,16 @@ export function sqlStorage(
     record(results, now) {
       const checked = checkResults(results, now);
       return write(() => verbs.record(checked, now));
+    },
+    recordAndClaim(results, requests, now) {
+      const checked = checkResults(results, now);
+      const claims = Array.isArray(requests) ? requests.map(checkClaim) : [checkClaim(requests)];
+      return write(function* () {
+        const written = yield* verbs.record(checked, now);
+        const claimed: ClaimedJob[][] = [];
+        for (const claim of claims) claimed.push(yield* verbs.claim(claim));
+        return { written, claimed };
+      });
     },
     rescueExpired(now) {
       checkNow(now, "rescueExpired");

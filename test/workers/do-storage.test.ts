@@ -14,6 +14,7 @@ const VERBS = [
   "claim",
   "extendLeases",
   "record",
+  "recordAndClaim",
   "rescueExpired",
   "cancel",
   "retry",

@@ -41,6 +41,51 @@ export function resultCases(ctx: StorageCaseContext): void {
     expect((await run(storage.get(c?.id as string)))?.output).toEqual({ c: [1, null] });
   });
 
+  it("recordAndClaim records first, then claims each request, in one call", async () => {
+    const storage = ctx.storage();
+    // Optional in the port: an adapter without it is served by record then claim.
+    if (!storage.recordAndClaim) return;
+    const [a, b, c, d] = await seed(storage, [
+      newJob(),
+      newJob(),
+      newJob({ queue: "other" }),
+      newJob(),
+    ]);
+    const [ja, jb] = await claim(storage, { limit: 2 });
+    const { written, claimed } = await run(
+      storage.recordAndClaim(
+        [
+          { ...lease(ja), kind: "completed", output: 1 },
+          { ...lease(jb), kind: "retry", error: { message: "again" }, runAt: T0 + 5 },
+          { id: d as string, token: "stale", kind: "completed", output: 2 },
+        ],
+        [
+          { queues: ["default"], limit: 5, leaseMs: 1000, now: T0 + 5 },
+          { queues: ["other"], limit: 5, leaseMs: 1000, now: T0 + 5 },
+        ],
+        T0 + 5,
+      ),
+    );
+    expect(written).toEqual([true, true, false]);
+    // The retried job is due again and is claimed by the same call, after its result (and after
+    // d, due earlier).
+    expect(claimed.map((jobs) => jobs.map((j) => j.id))).toEqual([[d, b], [c]]);
+    expect(claimed[0]?.[1]).toMatchObject({ state: "active", attempt: 2 });
+    expect(await run(storage.get(a as string))).toMatchObject({ state: "completed", output: 1 });
+    // Bad arguments in any part: nothing written, nothing claimed.
+    const [e] = await seed(storage, [newJob({ queue: "late" })]);
+    const [je] = await claim(storage, { queues: ["late"] });
+    await expect(
+      (async () =>
+        storage.recordAndClaim?.(
+          [{ ...lease(je), kind: "completed", output: 3 }],
+          [{ limit: 0, leaseMs: 1000, now: T0 + 6 }],
+          T0 + 6,
+        ))(),
+    ).rejects.toThrow(/limit/);
+    expect(await run(storage.get(e as string))).toMatchObject({ state: "active" });
+  });
+
   it("retry schedules the next attempt at its time", async () => {
     const storage = ctx.storage();
     const [id] = await seed(storage, [newJob({ maxAttempts: 3 })]);
