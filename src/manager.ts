@@ -659,8 +659,14 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
     // While jobs run here: renew their leases, and look for others' expired leases on the way.
     if (this.#inFlight.size > 0) earliest = Math.min(this.#nextHeartbeat, this.#nextRescue);
     let looked = false;
+    // A claim in flight, or results about to be written (which claim), serve the idle workers and
+    // pump again once handed over: asking storage now would see due jobs nobody claimed yet and
+    // arm a needless rescue.
+    const claimPending =
+      this.#claimInFlight ||
+      (this.#storage.recordAndClaim !== undefined && this.#results.pending > 0);
     for (const group of this.#groups) {
-      if (!group.workers.some((w) => w.isIdle)) continue;
+      if (claimPending || !group.workers.some((w) => w.isIdle)) continue;
       looked = true;
       const due = await this.#call("nextWakeAt", () => this.#storage.nextWakeAt(group.filter));
       if (due !== null) earliest = Math.min(earliest, due);
