@@ -42,6 +42,7 @@ it("the Bun tier passes under real Bun", async () => {
   ]) {
     expect(output).toContain(`Bun host on Web Workers > ${name}`);
   }
+  expect(output).toContain("bun:sqlite change notices > the file watch tells a subscriber");
   // Three storage suites, the scheduler suite and the host cases.
   expect(passed).toBeGreaterThanOrEqual(120);
 }, 300_000);
