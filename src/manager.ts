@@ -230,7 +230,10 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     // stop() was called while starting: it waits for this, then tears down what was made.
     if (this.#state !== "starting") return;
     this.#state = "started";
-    this.#unsubscribe = this.#storage.subscribe?.(() => this.#requestPump());
+    // A Manager without Workers (one that only enqueues) claims nothing: no change notices.
+    if (this.#workers.length > 0) {
+      this.#unsubscribe = this.#storage.subscribe?.(() => this.#requestPump());
+    }
     this.#nextHeartbeat = this.#now() + this.#heartbeatMs;
     this.#requestPump();
   }
