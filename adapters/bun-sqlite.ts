@@ -1,7 +1,7 @@
 /**
  * Storage on Bun's built-in SQLite (`bun:sqlite`): the libSQL adapter's SQL core over a
  * `bun:sqlite` connection, with the same pragmas (WAL, busy timeout, synchronous level) and the same
- * change notices. Bun only.
+ * change notices (a watch of the file, confirmed by `PRAGMA data_version`). Bun only.
  * @module
  */
 import { Database } from "bun:sqlite";
@@ -41,6 +41,8 @@ export function bunSqliteStorage(options: BunSqliteStorageOptions): LibsqlStorag
   const { path, ...rest } = options;
   return libsqlStorage({
     ...rest,
+    // The path lets a subscribed Manager watch the file for other processes' commits.
+    path,
     database: bunSqliteDatabase(new Database(path, { create: true })),
   });
 }

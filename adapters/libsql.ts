@@ -7,6 +7,7 @@
 import type { Client } from "@libsql/client";
 import { ShiftworkError, StorageError } from "../src/errors.js";
 import type { Storage } from "../src/ports.js";
+import { type ChangeNotices, changeNotices, type WatchFolder } from "./_change-notices.js";
 import { clientEngine } from "./_sql/client-engine.js";
 import type { SqlEngine } from "./_sql/driver.js";
 import { sqlStorage } from "./_sql/storage.js";
@@ -25,6 +26,11 @@ export interface LibsqlStorageOptions {
   /** A `libsql` Database you opened (the synchronous binding). */
   database?: SyncDatabase;
   /**
+   * The file of `database`, if it is one: a subscribed Manager then watches it for other
+   * processes' commits, as it does for a `file:` url.
+   */
+  path?: string;
+  /**
    * `normal` (default): WAL with `synchronous=NORMAL` — every accepted enqueue and result survives a
    * process crash; a power loss can drop the last transactions before a checkpoint.
    * `full`: `synchronous=FULL` — survives a power loss too, at some write speed.
@@ -34,7 +40,12 @@ export interface LibsqlStorageOptions {
   busyTimeout?: number;
   /**
    * How often a subscribed Manager checks `PRAGMA data_version` for other processes' writes, ms.
-   * Default 10. The check reads one counter, not the jobs table.
+   * The check reads one counter, not the jobs table. On a local file it also runs on each
+   * file-system notice of a write to the database or its WAL (Node and Bun), so this poll is only
+   * the fallback for file systems whose notices never arrive (network mounts): default 250. Where
+   * no watch can run (a `database` without `path`, a failed watch) it is the only trigger: default
+   * 10. A remote database has no such counter: a subscriber hears "maybe changed" about once a
+   * second, or every `changePollInterval` if longer.
    */
   changePollInterval?: number;
 }
@@ -64,8 +75,14 @@ export function libsqlStorage(options: LibsqlStorageOptions): LibsqlStorage {
   let engine: SqlEngine | undefined;
   let inner: ReturnType<typeof sqlStorage> | undefined;
   let opening: Promise<void> | undefined;
+  let file: string | undefined;
+  let watchFolder: WatchFolder | undefined;
+  let notices: ChangeNotices | undefined;
 
   const open = async () => {
+    file = options.url === undefined ? options.path : localPath(options.url);
+    if (file === ":memory:" || file === "") file = undefined;
+    if (file !== undefined) watchFolder = await loadWatch();
     engine = await openEngine(options, durability);
     // Local files answer synchronously: concurrent enqueues are grouped into one commit.
     inner = sqlStorage(engine, undefined, { groupEnqueues: engine.dataVersion !== undefined });
@@ -75,38 +92,29 @@ export function libsqlStorage(options: LibsqlStorageOptions): LibsqlStorage {
     return inner;
   };
 
-  const listeners = new Set<() => void>();
-  let poller: ReturnType<typeof setInterval> | undefined;
-  let lastVersion: number | undefined;
-  let ticks = 0;
-  const poll = () => {
-    if (!engine) return;
-    if (!engine.dataVersion) {
-      // A remote database has no cheap change counter: say "maybe changed" about once a second.
-      if (++ticks % Math.max(1, Math.round(1000 / (options.changePollInterval ?? 10))) === 0) {
-        for (const listener of listeners) listener();
-      }
-      return;
+  /** Made at the first subscribe, once `migrate` has opened the engine and loaded the watch. */
+  const noticesOf = (): ChangeNotices => {
+    const interval = options.changePollInterval;
+    if (engine && !engine.dataVersion) {
+      // A remote database has no cheap change counter: say "maybe changed" now and then.
+      return changeNotices({ pollMs: Math.max(1000, interval ?? 0) });
     }
-    const version = engine.dataVersion();
-    if (lastVersion !== undefined && version !== lastVersion)
-      for (const listener of listeners) listener();
-    lastVersion = version;
+    return changeNotices({
+      version: () => engine?.dataVersion?.(),
+      pollMs: interval ?? 10,
+      watchedPollMs: interval ?? 250,
+      watch: file !== undefined && watchFolder ? { file, watchFolder } : undefined,
+    });
   };
 
   return {
     name: "libsql",
     getInstance: () => engine,
     subscribe(listener) {
-      listeners.add(listener);
-      poller ??= setInterval(poll, options.changePollInterval ?? 10);
-      return () => {
-        listeners.delete(listener);
-        if (listeners.size === 0 && poller !== undefined) {
-          clearInterval(poller);
-          poller = undefined;
-        }
-      };
+      // Nobody else can write to a private in-memory database.
+      if (options.url !== undefined && localPath(options.url) === ":memory:") return () => {};
+      notices ??= noticesOf();
+      return notices.subscribe(listener);
     },
     async migrate() {
       try {
@@ -135,8 +143,8 @@ export function libsqlStorage(options: LibsqlStorageOptions): LibsqlStorage {
     prune: (request) => ready().prune(request),
     nextWakeAt: (filter) => ready().nextWakeAt(filter),
     async close() {
-      if (poller !== undefined) clearInterval(poller);
-      poller = undefined;
+      notices?.close();
+      notices = undefined;
       await opening?.catch(() => {});
       await engine?.close?.();
     },
@@ -174,6 +182,20 @@ async function openEngine(
     "libsql",
     createClient({ url, ...(options.authToken ? { authToken: options.authToken } : {}) }),
   );
+}
+
+/**
+ * `fs.watch` where the host has it (Node, Bun). The specifier is kept out of sight of bundlers, as
+ * `libsql`'s is: a Worker bundles this file for the remote path.
+ */
+async function loadWatch(): Promise<WatchFolder | undefined> {
+  const specifier = "node:fs";
+  try {
+    const fs = (await import(/* @vite-ignore */ specifier)) as { watch?: WatchFolder };
+    return typeof fs.watch === "function" ? fs.watch : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The file path of a local URL (`file:x.db`, `file:///abs/x.db`, `:memory:`), or undefined. */

@@ -1,5 +1,6 @@
 import { type EnqueueItem, prepareJob } from "./_enqueue.js";
 import { GroupCommit } from "./_group-commit.js";
+import { ListenedEventTarget } from "./_listened-target.js";
 import { decide, type ResultBody as ResultBodyOf } from "./_outcome.js";
 import { type PlannedJob, planGroups, planJobs, type WorkerGroup } from "./_plan.js";
 import type { AnyJobDefinition, InputOf } from "./define.js";
@@ -121,7 +122,7 @@ const POLL_WITHOUT_SUBSCRIBE_MS = 1000;
  * lease it holds in one call, group-commits results fenced by their lease tokens, and rescues the
  * expired leases of processes that died. Dispatches {@link JobEvent}s.
  */
-export class Manager<M extends JobModule = JobModule> extends EventTarget {
+export class Manager<M extends JobModule = JobModule> extends ListenedEventTarget {
   readonly #storage: Storage;
   readonly #scheduler: Scheduler;
   readonly #jobs: Map<string, PlannedJob>;
@@ -149,6 +150,7 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
    * starve timers), or undefined once it has turned. Real time, not the injected clock.
    */
   #busySince: number | undefined;
+  #loopMarkArmed = false;
   #nextHeartbeat = 0;
   #nextRescue = 0;
   #storageRetryMs = 0;
@@ -168,11 +170,6 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   #forceStop: (() => void) | undefined;
   /** Jobs taken from a handler that has not returned yet (timeout, cancel, lost lease). */
   readonly #overdue = new Map<string, Overdue>();
-  /**
-   * Event types anyone ever listened to. Building an event costs microseconds on Node (a drain's
-   * `active` and `completed` per job), so types nobody listens to are not built at all.
-   */
-  readonly #heard = new Set<string>();
 
   constructor(options: ManagerOptions<M>) {
     super();
@@ -240,7 +237,10 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
     // stop() was called while starting: it waits for this, then tears down what was made.
     if (this.#state !== "starting") return;
     this.#state = "started";
-    this.#unsubscribe = this.#storage.subscribe?.(() => this.#requestPump());
+    // A Manager without Workers (one that only enqueues) claims nothing: no change notices.
+    if (this.#workers.length > 0) {
+      this.#unsubscribe = this.#storage.subscribe?.(() => this.#requestPump());
+    }
     this.#nextHeartbeat = this.#now() + this.#heartbeatMs;
     this.#requestPump();
   }
@@ -488,15 +488,15 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
           // First pump since the event loop last turned (an enqueue, a wake-up): no yield, so an
           // idle worker starts a job at once; a zero timer marks when the loop turns again.
           this.#busySince = performance.now();
-          setTimeout(() => {
-            this.#busySince = undefined;
-          }, 0);
         } else if (performance.now() - this.#busySince > YIELD_EVERY_MS) {
           await new Promise((resolve) => setTimeout(resolve, 0));
           if (this.#state !== "started") return;
         }
-        await this.#housekeeping();
+        const now = this.#now();
+        // Housekeeping is due every few seconds: the claim path skips even its call.
+        if (now >= this.#nextHeartbeat || now >= this.#nextRescue) await this.#housekeeping(now);
         for (const group of this.#groups) await this.#fill(group);
+        this.#markLoopTurn();
       } while (this.#pumpAgain && this.#state === "started");
       await this.#armWake();
     } catch (error) {
@@ -515,6 +515,7 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
         });
       }
     } finally {
+      this.#markLoopTurn();
       this.#pumping = false;
       // A request that arrived after the loop's last check (a worker freed while the wake-up was
       // being armed) would otherwise wait for the next timer: pump again now.
@@ -522,8 +523,21 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
     }
   }
 
-  async #housekeeping(): Promise<void> {
-    const now = this.#now();
+  /**
+   * Arms the zero timer that clears `#busySince` when the event loop turns again: after the first
+   * claims, not before them, since on a cold path (an enqueue after an idle spell) making a timer
+   * costs tens of microseconds the handler's start need not wait for.
+   */
+  #markLoopTurn(): void {
+    if (this.#busySince === undefined || this.#loopMarkArmed) return;
+    this.#loopMarkArmed = true;
+    setTimeout(() => {
+      this.#loopMarkArmed = false;
+      this.#busySince = undefined;
+    }, 0);
+  }
+
+  async #housekeeping(now: number): Promise<void> {
     if (now >= this.#nextHeartbeat) {
       this.#nextHeartbeat = now + this.#heartbeatMs;
       await this.#heartbeat();
@@ -875,15 +889,6 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
 
   // ---- plumbing ---------------------------------------------------------------------------
 
-  override addEventListener(
-    type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: AddEventListenerOptions | boolean,
-  ): void {
-    this.#heard.add(type);
-    super.addEventListener(type, listener, options);
-  }
-
   /** Every storage call goes through here: promises normalised, errors prefixed with the adapter. */
   async #call<T>(verb: string, fn: () => T | Promise<T>): Promise<T> {
     try {
@@ -899,7 +904,7 @@ export class Manager<M extends JobModule = JobModule> extends EventTarget {
   }
 
   #emit(type: Exclude<ManagerEventType, "error">, init: JobEventInit): void {
-    if (this.#heard.has(type)) this.dispatchEvent(new JobEvent(type, init));
+    if (this.hasListener(type)) this.dispatchEvent(new JobEvent(type, init));
   }
 
   #dispatchError(during: string, error: unknown): void {

@@ -15,7 +15,10 @@ export interface LatencyOptions {
   duration: number;
   /** Seconds the idle consumer's CPU use is measured for. */
   idle?: number;
-  /** The consumer's `changePollInterval` (ms): how often it checks `PRAGMA data_version`. */
+  /**
+   * The consumer's `changePollInterval` (ms): how often it checks `PRAGMA data_version` besides
+   * the file watch. Default: the adapter's (250).
+   */
   poll?: number;
 }
 
@@ -53,7 +56,8 @@ export async function runProducer(path: string, options: LatencyOptions): Promis
 /**
  * One idle worker waits; jobs arrive at `rate`/s. Returns p50/p95/p99 of enqueue → handler start
  * in ms, and the idle consumer's CPU use (percent of one core) before the jobs arrive: the cost of
- * waiting for work (the `PRAGMA data_version` check that notices other processes' enqueues).
+ * waiting for work (the file watch and the `PRAGMA data_version` poll that notice other processes'
+ * enqueues).
  */
 export async function measureLatency(
   variant: "same" | "other",

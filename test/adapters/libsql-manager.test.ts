@@ -95,3 +95,31 @@ it("a job enqueued through another handle (process) is noticed through data_vers
   await other.close?.();
   await manager.stop();
 });
+
+it("another handle's enqueue wakes the Manager through the file watch, the poll an hour away", async () => {
+  const file = join(dir, "watched.db");
+  const manager = createManager({
+    // The data_version poll is only the fallback of the watch: put it out of the way.
+    storage: libsqlStorage({ url: `file:${file}`, changePollInterval: 3_600_000 }),
+    scheduler: inlineScheduler(),
+    jobs: [echo],
+    workers: { echo: 1 },
+    rescueInterval: "1h",
+  });
+  const completion = completions(manager);
+  await manager.start();
+  const other = createManager({
+    storage: libsqlStorage({ url: `file:${file}` }),
+    scheduler: inlineScheduler(),
+    jobs: [echo],
+    workers: {},
+  });
+  await other.start();
+  for (const text of ["one", "two", "three"]) {
+    const job = await other.enqueue(echo, { text });
+    await completion(job.id);
+    expect((await other.get(job.id))?.output).toBe(text.toUpperCase());
+  }
+  await other.stop();
+  await manager.stop();
+});

@@ -53,6 +53,8 @@ it("the Bun tier passes under real Bun", async () => {
   expect(output).toContain(
     "bun worker scheduler, every context on one worker > contexts run independently",
   );
-  // Three storage suites, the scheduler suite twice (a worker each, one shared) and the host cases.
+  expect(output).toContain("bun:sqlite change notices > the file watch tells a subscriber");
+  // Three storage suites, the scheduler suite twice (a worker each, one shared), the host cases
+  // and the change notices.
   expect(passed).toBeGreaterThanOrEqual(130);
 }, 300_000);

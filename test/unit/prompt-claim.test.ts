@@ -56,3 +56,26 @@ describe("work is picked up at once, not at the next timer", () => {
     await manager.stop();
   });
 });
+
+describe("change notices", () => {
+  it("a Manager with Workers subscribes to them; one that only enqueues does not", async () => {
+    const subscribed: string[] = [];
+    const storage = (who: string): Storage => {
+      const inner = memoryStorage();
+      return {
+        ...inner,
+        subscribe: (listener) => {
+          subscribed.push(who);
+          return inner.subscribe?.(listener) ?? (() => {});
+        },
+      };
+    };
+    const consumer = setup({ storage: storage("consumer"), jobs: [tick], workers: { tick: 1 } });
+    const producer = setup({ storage: storage("producer"), jobs: [tick], workers: {} });
+    await consumer.manager.start();
+    await producer.manager.start();
+    expect(subscribed).toEqual(["consumer"]);
+    await producer.manager.stop();
+    await consumer.manager.stop();
+  });
+});
