@@ -125,7 +125,7 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
     }
   };
 
-  return {
+  const storage: Storage = {
     name: "memory",
     migrate() {},
 
@@ -207,9 +207,10 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
     recordAndClaim(results, requests, now) {
       checkResults(results, now);
       const claims = Array.isArray(requests) ? requests.map(checkClaim) : [checkClaim(requests)];
-      // Synchronous, so as atomic as one transaction.
-      const written = this.record(results, now) as boolean[];
-      return { written, claimed: claims.map((claim) => this.claim(claim) as ClaimedJob[]) };
+      // Synchronous, so as atomic as one transaction. Its own verbs, not `this`'s: a wrapper made
+      // by spreading this object must not have its overrides called from in here.
+      const written = storage.record(results, now) as boolean[];
+      return { written, claimed: claims.map((claim) => storage.claim(claim) as ClaimedJob[]) };
     },
 
     rescueExpired(now) {
@@ -370,4 +371,5 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
       return earliest;
     },
   };
+  return storage;
 }

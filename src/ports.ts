@@ -256,7 +256,8 @@ export interface Storage {
    * Optional: `record(results, now)` then `claim` of each request in order, in one transaction,
    * answering all (`claimed[i]` for `requests[i]`). A draining Manager writes the results of jobs
    * that just ended and claims its idle workers' next jobs with one commit instead of two. Bad
-   * arguments of any part change nothing.
+   * arguments of any part change nothing. A wrapper that overrides `record` or `claim` (to
+   * instrument or slow them) must override or drop this too, or a drain goes around its overrides.
    */
   recordAndClaim?(
     results: readonly JobResult[],
