@@ -1,6 +1,13 @@
 type Listener = EventListenerOrEventListenerObject;
+/**
+ * The listener options, spelled out: the DOM library's `AddEventListenerOptions` is not declared
+ * under every host's types (Cloudflare's), and these signatures end up in the published `.d.ts`.
+ */
+type ListenerOptions =
+  | boolean
+  | { capture?: boolean; once?: boolean; passive?: boolean; signal?: AbortSignal };
 
-const captureOf = (options?: boolean | EventListenerOptions) =>
+const captureOf = (options?: ListenerOptions) =>
   typeof options === "boolean" ? options : options?.capture === true;
 
 /**
@@ -16,7 +23,7 @@ export class ListenedEventTarget extends EventTarget {
   override addEventListener(
     type: string,
     listener: Listener | null,
-    options?: boolean | AddEventListenerOptions,
+    options?: ListenerOptions,
   ): void {
     super.addEventListener(type, listener, options);
     if (!listener) return;
@@ -30,7 +37,7 @@ export class ListenedEventTarget extends EventTarget {
   override removeEventListener(
     type: string,
     listener: Listener | null,
-    options?: boolean | EventListenerOptions,
+    options?: ListenerOptions,
   ): void {
     super.removeEventListener(type, listener, options);
     if (!listener) return;
