@@ -23,6 +23,7 @@ export interface GroupCommitHooks<Tag> {
 export class GroupCommit<Tag> {
   #pending: { result: JobResult; tag: Tag | undefined }[] = [];
   #running: Promise<void> | null = null;
+  #failing = false;
   readonly #hooks: GroupCommitHooks<Tag>;
 
   constructor(hooks: GroupCommitHooks<Tag>) {
@@ -45,6 +46,11 @@ export class GroupCommit<Tag> {
     return this.#pending.length;
   }
 
+  /** True from a failed write until a write succeeds: the queued results wait out a backoff. */
+  get failing(): boolean {
+    return this.#failing;
+  }
+
   /** Resolves once every queued result is written. */
   async flush(): Promise<void> {
     while (this.#running || this.#pending.length > 0) {
@@ -64,6 +70,7 @@ export class GroupCommit<Tag> {
         try {
           written = await this.#hooks.write(batch.map((p) => p.result));
         } catch (error) {
+          this.#failing = true;
           this.#hooks.failed(error);
           // Nothing is lost: the batch goes back to the front and is written once storage answers.
           this.#pending.unshift(...batch);
@@ -72,6 +79,7 @@ export class GroupCommit<Tag> {
           continue;
         }
         retryMs = RETRY_MIN_MS;
+        this.#failing = false;
         for (const [i, p] of batch.entries()) {
           this.#hooks.settled(p.tag, p.result, written[i] === true);
         }

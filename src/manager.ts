@@ -560,13 +560,31 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     const idle = group.workers.filter((w) => w.isIdle);
     if (idle.length === 0 || this.#claimInFlight) return;
     // Results are about to be written: that write claims for the idle workers (one commit).
-    if (this.#storage.recordAndClaim && this.#results.pending > 0) return;
+    if (this.#resultsWillClaim()) return;
     const now = this.#now();
     const request = { ...group.filter, limit: idle.length, leaseMs: this.#leaseMs, now };
-    const hand = await this.#claimFor([idle], async () => [
-      await this.#call("claim", () => this.#storage.claim(request)),
-    ]);
-    hand();
+    const filling = (async () => {
+      const hand = await this.#claimFor([idle], async () => [
+        await this.#call("claim", () => this.#storage.claim(request)),
+      ]);
+      hand();
+    })();
+    // `stop` waits for the hand-over too: a job claimed after stop began goes back to storage
+    // (a `released` result) before stop flushes the results.
+    this.#claiming = filling.catch(() => {});
+    await filling;
+  }
+
+  /**
+   * Queued results will claim for the idle workers when written. Not while their writes fail: a
+   * result storage keeps refusing must not stop every claim of this process.
+   */
+  #resultsWillClaim(): boolean {
+    return (
+      this.#storage.recordAndClaim !== undefined &&
+      this.#results.pending > 0 &&
+      !this.#results.failing
+    );
   }
 
   /**
@@ -585,7 +603,9 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       idle.length === 0 ||
       this.#state !== "started" ||
       this.#backingOff ||
-      this.#claimInFlight
+      this.#claimInFlight ||
+      // A retry of a batch that failed is written alone: its trouble must not fail claims too.
+      this.#results.failing
     ) {
       return this.#call("record", () => this.#storage.record(results, now));
     }
@@ -676,9 +696,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     // A claim in flight, or results about to be written (which claim), serve the idle workers and
     // pump again once handed over: asking storage now would see due jobs nobody claimed yet and
     // arm a needless rescue.
-    const claimPending =
-      this.#claimInFlight ||
-      (this.#storage.recordAndClaim !== undefined && this.#results.pending > 0);
+    const claimPending = this.#claimInFlight || this.#resultsWillClaim();
     for (const group of this.#groups) {
       if (claimPending || !group.workers.some((w) => w.isIdle)) continue;
       looked = true;
