@@ -57,6 +57,15 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE TABLE shiftwork_jobs_2 (
       seq INTEGER PRIMARY KEY,${JOB_COLUMNS})`,
     "INSERT INTO shiftwork_jobs_2 SELECT * FROM shiftwork_jobs",
+    // When the newest jobs were pruned before this upgrade, AUTOINCREMENT's counter is above every
+    // row left: a finished placeholder at that seq keeps those ids from being handed out again
+    // (prune removes it once a newer job exists).
+    `INSERT INTO shiftwork_jobs_2 (seq, name, queue, input, state, priority, run_at, max_attempts,
+       cancel_reason, created_at, updated_at, finished_at)
+     SELECT seq, 'shiftwork.placeholder', 'default', 'null', 'cancelled', 0, 0, 1,
+       'keeps job ids unique across the schema 2 upgrade', 0, 0, 0
+     FROM sqlite_sequence
+     WHERE name = 'shiftwork_jobs' AND seq > (SELECT coalesce(max(seq), 0) FROM shiftwork_jobs)`,
     "DROP TABLE shiftwork_jobs",
     "ALTER TABLE shiftwork_jobs_2 RENAME TO shiftwork_jobs",
     ...JOB_INDEXES,

@@ -85,6 +85,59 @@ describe("libsql schema upgrade", () => {
   });
 });
 
+describe("libsql schema upgrade after prune", () => {
+  it("ids pruned from the top before the upgrade are not handed out again", async () => {
+    const file = join(dir, "v1-pruned.db");
+    const db = new Database(file);
+    db.exec("CREATE TABLE shiftwork_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    for (const statement of MIGRATIONS[0] ?? []) db.exec(statement);
+    db.exec("INSERT INTO shiftwork_meta VALUES ('schema_version', '1')");
+    const insert = db.prepare(
+      `INSERT INTO shiftwork_jobs (name, queue, input, state, priority, run_at, max_attempts,
+         created_at, updated_at, finished_at) VALUES ('a', 'default', '{}', 'completed', 0, 1, 3, 1, 1, 1)`,
+    );
+    for (let i = 0; i < 3; i++) insert.run([]);
+    db.exec("DELETE FROM shiftwork_jobs WHERE seq >= 2"); // what schema 1's prune could do
+    db.close();
+
+    const storage = libsqlStorage({ url: `file:${file}` });
+    await storage.migrate();
+    const [fresh] = await storage.enqueue([newJob()], T0);
+    expect(fresh?.job.id).toBe("4");
+    // The placeholder is a finished job, pruned once it is no longer the newest.
+    expect(await storage.prune({ before: T0, states: ["cancelled"] })).toBe(1);
+    expect(await storage.get("3")).toBeNull();
+    await storage.close?.();
+  });
+});
+
+describe("libsql injected database", () => {
+  it("a binding that reports no rowid still enqueues one job exactly once", async () => {
+    const db = new Database(":memory:");
+    // better-sqlite3-like, minus `lastInsertRowid` and `raw`: the storage asks SQLite instead.
+    const bare = {
+      prepare(sql: string) {
+        const statement = db.prepare(sql);
+        return {
+          reader: statement.reader,
+          all: (args: unknown[]) => statement.all(args),
+          run: (args: unknown[]) => ({ changes: statement.run(args).changes }),
+        };
+      },
+      exec: (sql: string) => db.exec(sql),
+      close: () => db.close(),
+    };
+    const storage = libsqlStorage({ database: bare });
+    await storage.migrate();
+    const [first] = await storage.enqueue([newJob()], T0);
+    const [second] = await storage.enqueue([newJob()], T0);
+    expect([first?.created, second?.created]).toEqual([true, true]);
+    expect(Number(second?.job.id)).toBe(Number(first?.job.id) + 1);
+    expect(db.prepare("SELECT count(*) AS n FROM shiftwork_jobs").get([])).toMatchObject({ n: 2 });
+    await storage.close?.();
+  });
+});
+
 describe("libsql durability", () => {
   for (const [durability, level] of [
     ["normal", 1],
