@@ -50,6 +50,19 @@ function filterSql(filter: ClaimFilter): { sql: string; args: SqlValue[] } {
 const END_ATTEMPT =
   "attempts = json_set(attempts, '$[#-1].endedAt', ?, '$[#-1].outcome', ?, '$[#-1].error', json(?))";
 
+/**
+ * The job columns for `json_array`. A REAL (a time with a fraction of a millisecond, which the
+ * port allows) goes as 17 significant digits of text: `json_array` writes only 15, and the claimed
+ * record must equal the stored one.
+ */
+const JSON_COLUMNS = JOB_COLUMNS.map((column) =>
+  ["priority", "run_at", "lease_expires_at", "created_at", "updated_at", "finished_at"].includes(
+    column,
+  )
+    ? `CASE WHEN typeof(${column}) = 'real' THEN printf('%!.17g', ${column}) ELSE ${column} END`
+    : column,
+).join(", ");
+
 /** The SQL core: every Storage verb as a generator of statements. Arguments are checked before. */
 export function sqlVerbs(codec: IdCodec) {
   const toJob = (row: Record<string, unknown>) => rowToJob(row, codec.idOf);
@@ -263,7 +276,7 @@ export function sqlVerbs(codec: IdCodec) {
       // binding a returned row costs about a microsecond per column, a JSON array a tenth of that.
       // They are found by their lease (the index on active leases, then this claim's token).
       const { rows } = yield q(
-        `SELECT json_group_array(json_array(${JOB_COLUMNS.join(", ")})) AS rows FROM (
+        `SELECT json_group_array(json_array(${JSON_COLUMNS})) AS rows FROM (
            SELECT * FROM shiftwork_jobs
            WHERE state = 'active' AND lease_expires_at = ? AND lease_token > ? AND lease_token < ?)`,
         expires,

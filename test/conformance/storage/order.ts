@@ -3,6 +3,17 @@ import { claim, newJob, run, type StorageCaseContext, seed, T0 } from "../_conte
 
 /** Which ready job a claim takes first, and which it may take at all. */
 export function orderCases(ctx: StorageCaseContext): void {
+  it("a claimed job carries its stored times exactly, fractions of a millisecond included", async () => {
+    const storage = ctx.storage();
+    const runAt = T0 - 0.123456789;
+    const now = T0 + 0.987654321;
+    const [id] = await seed(storage, [newJob({ runAt })], T0 - 1.5);
+    const [job] = await claim(storage, { now, leaseMs: 1000 });
+    expect(job).toMatchObject({ id, runAt, createdAt: T0 - 1.5, leaseExpiresAt: now + 1000 });
+    expect(job?.updatedAt).toBe(now);
+    expect(await run(storage.get(id as string))).toMatchObject({ runAt, updatedAt: now });
+  });
+
   it("claims by priority, then run time, then insertion order", async () => {
     const storage = ctx.storage();
     const ids = await seed(storage, [
