@@ -269,7 +269,12 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     const stopping = this.#workers.map((worker) => worker.stop());
     if (graceful && this.#inFlight.size > 0) await this.#waitIdle(timeoutMs);
     for (const entry of [...this.#inFlight.values()]) {
-      entry.worker.context?.send({ type: "abort", id: entry.job.id, reason: "shutdown" });
+      entry.worker.context?.send({
+        type: "abort",
+        id: entry.job.id,
+        token: entry.job.leaseToken,
+        reason: "shutdown",
+      });
       this.#settle(entry, { kind: "released" }, ["released", this.#eventInit(entry.job)]);
     }
     // Handlers that ignored their signal after a timeout or cancel: stop waiting for them.
@@ -736,7 +741,12 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       if (status === "lost") {
         // Someone rescued the job: stop running it here; its result would be refused anyway.
         this.#drop(entry, false);
-        this.#abandon(entry, { type: "abort", id: entry.job.id, reason: "shutdown" });
+        this.#abandon(entry, {
+          type: "abort",
+          id: entry.job.id,
+          token: entry.job.leaseToken,
+          reason: "shutdown",
+        });
         this.#emit("stale", { ...this.#eventInit(entry.job), refused: "extendLeases" });
       } else if (status === "cancel-requested") {
         this.#cancelLocal(entry, "cancelled");
@@ -793,12 +803,23 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     if (this.#inFlight.get(entry.job.id) !== entry) return;
     const error = errorInfo(new TimeoutError(ms));
     this.#complete(entry, { kind: "failed", error, unrecoverable: false }, false);
-    this.#abandon(entry, { type: "abort", id: entry.job.id, reason: "timeout", timeoutMs: ms });
+    this.#abandon(entry, {
+      type: "abort",
+      id: entry.job.id,
+      token: entry.job.leaseToken,
+      reason: "timeout",
+      timeoutMs: ms,
+    });
   }
 
   #cancelLocal(entry: InFlight, reason: string): void {
     this.#complete(entry, { kind: "cancelled", reason }, false);
-    this.#abandon(entry, { type: "abort", id: entry.job.id, reason: "cancel" });
+    this.#abandon(entry, {
+      type: "abort",
+      id: entry.job.id,
+      token: entry.job.leaseToken,
+      reason: "cancel",
+    });
   }
 
   /**

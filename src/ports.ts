@@ -311,7 +311,14 @@ export interface RunRequest {
 /** Messages from the Manager to an execution context. */
 export type ToContext =
   | { type: "run"; job: RunRequest }
-  | { type: "abort"; id: string; reason: "timeout" | "cancel" | "shutdown"; timeoutMs?: number };
+  | {
+      type: "abort";
+      id: string;
+      /** The attempt's lease token: two attempts of one job may share a context (shared threads). */
+      token: string;
+      reason: "timeout" | "cancel" | "shutdown";
+      timeoutMs?: number;
+    };
 
 /** How a handler's run ended, as the execution context reports it. */
 export type RunOutcome =
@@ -324,7 +331,7 @@ export type RunOutcome =
 export type FromContext =
   | { type: "done"; id: string; token: string; outcome: RunOutcome }
   | { type: "progress"; id: string; token: string; progress: Json }
-  | { type: "log"; id: string; message: string; data?: Json };
+  | { type: "log"; id: string; token: string; message: string; data?: Json };
 
 /** A running execution context: a thread, a Bun worker, or an inline runner. */
 export interface ExecutionContext {

@@ -28,6 +28,8 @@ function abortReason(message: Extract<ToContext, { type: "abort" }>): Error {
  * thread or Bun worker binds it to its message port. It never touches storage.
  */
 export function createExecutor({ jobs, send }: ExecutorOptions): Executor {
+  // By lease token, not job id: a retry may start in this context while its previous attempt,
+  // taken off the job, has not returned yet.
   const controllers = new Map<string, LazyAbort>();
 
   async function run(job: RunRequest): Promise<RunOutcome> {
@@ -43,7 +45,7 @@ export function createExecutor({ jobs, send }: ExecutorOptions): Executor {
       return failed(new UnrecoverableError(`invalid input: ${detail}`));
     }
     const controller = new LazyAbort();
-    controllers.set(job.id, controller);
+    controllers.set(job.token, controller);
     const ctx = {
       jobId: job.id,
       attempt: job.attempt,
@@ -63,6 +65,7 @@ export function createExecutor({ jobs, send }: ExecutorOptions): Executor {
         send({
           type: "log",
           id: job.id,
+          token: job.token,
           message: String(message),
           ...(data === undefined ? {} : { data }),
         });
@@ -92,7 +95,7 @@ export function createExecutor({ jobs, send }: ExecutorOptions): Executor {
     } catch (error) {
       return failed(error);
     } finally {
-      controllers.delete(job.id);
+      controllers.delete(job.token);
     }
   }
 
@@ -104,7 +107,7 @@ export function createExecutor({ jobs, send }: ExecutorOptions): Executor {
           send({ type: "done", id: job.id, token: job.token, outcome }),
         );
       } else {
-        controllers.get(message.id)?.abort(abortReason(message));
+        controllers.get(message.token)?.abort(abortReason(message));
       }
     },
     running: () => [...controllers.keys()],

@@ -55,7 +55,6 @@ interface Slot {
   contexts: Set<Attached>;
   /** Routes replies: `done` and `progress` by lease token, `log` (which has none) by job id. */
   byToken: Map<string, Attached>;
-  byId: Map<string, Attached>;
   outbox: ToContext[];
   dead: boolean;
 }
@@ -115,7 +114,6 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
         ),
       contexts: new Set(),
       byToken: new Map(),
-      byId: new Map(),
       outbox: [],
       dead: false,
     };
@@ -141,13 +139,11 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
     for (const message of batch) {
       // A reply can stop a Worker whose context then ends the thread: the rest are void.
       if (slot.dead) return;
-      const owner =
-        message.type === "log" ? slot.byId.get(message.id) : slot.byToken.get(message.token);
+      const owner = slot.byToken.get(message.token);
       if (!owner || owner.detached) continue;
       if (message.type === "done") {
         owner.running.delete(message.token);
         slot.byToken.delete(message.token);
-        if (slot.byId.get(message.id) === owner) slot.byId.delete(message.id);
       }
       owner.options.onMessage(message);
     }
@@ -173,7 +169,6 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
     context.detached = true;
     slot.contexts.delete(context);
     for (const token of context.running.keys()) slot.byToken.delete(token);
-    for (const [id, owner] of slot.byId) if (owner === context) slot.byId.delete(id);
   }
 
   /**
@@ -229,7 +224,6 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
         if (message.type === "run") {
           context.running.set(message.job.token, now());
           slot.byToken.set(message.job.token, context);
-          slot.byId.set(message.job.id, context);
         }
         // Batched across the thread's contexts: one postMessage per tick.
         if (slot.outbox.push(message) === 1) queueMicrotask(flush);

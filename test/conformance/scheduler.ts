@@ -118,10 +118,11 @@ export function testScheduler(options: SchedulerSuiteOptions): void {
       expect(await next("progress")).toMatchObject({ id: "7", token: "token-7", progress: 50 });
       expect(await next("log")).toMatchObject({
         id: "7",
+        token: "token-7",
         message: "waiting",
         data: { attempt: 1 },
       });
-      context.send({ type: "abort", id: "7", reason: "cancel" });
+      context.send({ type: "abort", id: "7", token: "token-7", reason: "cancel" });
       const done = await next("done");
       expect(done.type === "done" && done.outcome).toMatchObject({
         kind: "failed",
@@ -136,7 +137,7 @@ export function testScheduler(options: SchedulerSuiteOptions): void {
       a.context.send(runMessage("a1", "conformance.wait", {}));
       b.context.send(runMessage("b1", "conformance.double", { n: 1 }));
       expect(await b.next("done")).toMatchObject({ id: "b1", outcome: { kind: "completed" } });
-      a.context.send({ type: "abort", id: "a1", reason: "shutdown" });
+      a.context.send({ type: "abort", id: "a1", token: "token-a1", reason: "shutdown" });
       expect(await a.next("done")).toMatchObject({ id: "a1", outcome: { kind: "failed" } });
       await a.context.terminate();
       await b.context.terminate();

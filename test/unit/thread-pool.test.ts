@@ -81,7 +81,7 @@ describe("threadPool", () => {
     const thread = started[0] as Fake;
     thread.events.message([
       done("2"),
-      { type: "log", id: "1", message: "hi" },
+      { type: "log", id: "1", token: "t-1", message: "hi" },
       done("1"),
       done("1"),
       done("unknown"),
