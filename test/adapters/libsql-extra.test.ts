@@ -43,13 +43,19 @@ describe("libsql schema", () => {
   });
 });
 
+/** A database file as schema 1 made it (the migration, then its version row). */
+function schemaOneDatabase(file: string): Database.Database {
+  const db = new Database(file);
+  db.exec("CREATE TABLE shiftwork_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  for (const statement of MIGRATIONS[0] ?? []) db.exec(statement);
+  db.exec("INSERT INTO shiftwork_meta VALUES ('schema_version', '1')");
+  return db;
+}
+
 describe("libsql schema upgrade", () => {
   it("a version 1 file keeps its jobs, ids and indexes, and numbers new jobs after them", async () => {
     const file = join(dir, "v1.db");
-    const db = new Database(file);
-    db.exec("CREATE TABLE shiftwork_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    for (const statement of MIGRATIONS[0] ?? []) db.exec(statement);
-    db.exec("INSERT INTO shiftwork_meta VALUES ('schema_version', '1')");
+    const db = schemaOneDatabase(file);
     const insert = db.prepare(
       `INSERT INTO shiftwork_jobs (seq, name, queue, input, state, priority, run_at, max_attempts,
          key, created_at, updated_at) VALUES (?, 'a', 'default', '{"n":1}', 'waiting', 0, 1, 3, ?, 1, 1)`,
@@ -83,15 +89,10 @@ describe("libsql schema upgrade", () => {
       "shiftwork_jobs_ready",
     ]);
   });
-});
 
-describe("libsql schema upgrade after prune", () => {
   it("ids pruned from the top before the upgrade are not handed out again", async () => {
     const file = join(dir, "v1-pruned.db");
-    const db = new Database(file);
-    db.exec("CREATE TABLE shiftwork_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    for (const statement of MIGRATIONS[0] ?? []) db.exec(statement);
-    db.exec("INSERT INTO shiftwork_meta VALUES ('schema_version', '1')");
+    const db = schemaOneDatabase(file);
     const insert = db.prepare(
       `INSERT INTO shiftwork_jobs (name, queue, input, state, priority, run_at, max_attempts,
          created_at, updated_at, finished_at) VALUES ('a', 'default', '{}', 'completed', 0, 1, 3, 1, 1, 1)`,
