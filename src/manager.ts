@@ -29,6 +29,7 @@ import {
 } from "./options.js";
 import type {
   ClaimedJob,
+  ClaimRequest,
   ErrorInfo,
   FromContext,
   JobPage,
@@ -269,12 +270,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     const stopping = this.#workers.map((worker) => worker.stop());
     if (graceful && this.#inFlight.size > 0) await this.#waitIdle(timeoutMs);
     for (const entry of [...this.#inFlight.values()]) {
-      entry.worker.context?.send({
-        type: "abort",
-        id: entry.job.id,
-        token: entry.job.leaseToken,
-        reason: "shutdown",
-      });
+      entry.worker.context?.send(abortOf(entry.job, "shutdown"));
       this.#settle(entry, { kind: "released" }, ["released", this.#eventInit(entry.job)]);
     }
     // Handlers that ignored their signal after a timeout or cancel: stop waiting for them.
@@ -566,8 +562,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     if (idle.length === 0 || this.#claimInFlight) return;
     // Results are about to be written: that write claims for the idle workers (one commit).
     if (this.#resultsWillClaim()) return;
-    const now = this.#now();
-    const request = { ...group.filter, limit: idle.length, leaseMs: this.#leaseMs, now };
+    const request = this.#claimRequest(group, idle.length, this.#now());
     const filling = (async () => {
       const hand = await this.#claimFor([idle], async () => [
         await this.#call("claim", () => this.#storage.claim(request)),
@@ -575,9 +570,14 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       hand();
     })();
     // `stop` waits for the hand-over too: a job claimed after stop began goes back to storage
-    // (a `released` result) before stop flushes the results.
+    // (a `released` result) before stop flushes the results. (A claim made with results is
+    // handed over inside the group commit, which stop flushes.)
     this.#claiming = filling.catch(() => {});
     await filling;
+  }
+
+  #claimRequest(group: Group, limit: number, now: number): ClaimRequest {
+    return { ...group.filter, limit, leaseMs: this.#leaseMs, now };
   }
 
   /**
@@ -598,33 +598,35 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
    * start once the results are settled.
    */
   async #writeResults(results: JobResult[]): Promise<boolean[]> {
-    const recordAndClaim = this.#storage.recordAndClaim?.bind(this.#storage);
-    const idle = this.#groups
-      .map((group) => ({ group, workers: group.workers.filter((w) => w.isIdle) }))
-      .filter((g) => g.workers.length > 0);
+    const storage = this.#storage;
     const now = this.#now();
-    if (
-      !recordAndClaim ||
-      idle.length === 0 ||
-      this.#state !== "started" ||
-      this.#backingOff ||
-      this.#claimInFlight ||
+    const mayClaim =
+      storage.recordAndClaim !== undefined &&
+      this.#state === "started" &&
+      !this.#backingOff &&
+      !this.#claimInFlight &&
       // A retry of a batch that failed is written alone: its trouble must not fail claims too.
-      this.#results.failing
-    ) {
-      return this.#call("record", () => this.#storage.record(results, now));
-    }
-    const requests = idle.map(({ group, workers }) => ({
-      ...group.filter,
-      limit: workers.length,
-      leaseMs: this.#leaseMs,
-      now,
-    }));
+      !this.#results.failing;
+    const idle = mayClaim
+      ? this.#groups
+          .map((group) => ({ group, workers: group.workers.filter((w) => w.isIdle) }))
+          .filter((g) => g.workers.length > 0)
+      : [];
+    if (idle.length === 0) return this.#call("record", () => storage.record(results, now));
+    const requests = idle.map(({ group, workers }) =>
+      this.#claimRequest(group, workers.length, now),
+    );
     let written: boolean[] = [];
     const hand = await this.#claimFor(
       idle.map((g) => g.workers),
       async () => {
-        const answer = await this.#call("record", () => recordAndClaim(results, requests, now));
+        const answer = await this.#call("record", () =>
+          (storage.recordAndClaim as NonNullable<Storage["recordAndClaim"]>)(
+            results,
+            requests,
+            now,
+          ),
+        );
         written = answer.written;
         return answer.claimed;
       },
@@ -639,21 +641,16 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   }
 
   /**
-   * Runs a claim for groups of idle workers (`claimed[i]` for `idle[i]`), awaited by `stop`
-   * through `#claiming`; returns the hand-over that gives each claimed job to its worker, or back
-   * to storage when the worker or the Manager can no longer take it.
+   * Runs a claim for groups of idle workers (`claimed[i]` for `idle[i]`); returns the hand-over
+   * that gives each claimed job to its worker, or back to storage when the worker or the Manager
+   * can no longer take it.
    */
   async #claimFor(idle: Worker[][], claim: () => Promise<ClaimedJob[][]>): Promise<() => void> {
     // Held until the hand-over, so no other claim serves these workers in between.
     this.#claimInFlight = true;
-    const claiming = claim();
-    this.#claiming = claiming.then(
-      () => {},
-      () => {},
-    );
     let claimed: ClaimedJob[][];
     try {
-      claimed = await claiming;
+      claimed = await claim();
     } catch (error) {
       this.#claimInFlight = false;
       throw error;
@@ -741,12 +738,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       if (status === "lost") {
         // Someone rescued the job: stop running it here; its result would be refused anyway.
         this.#drop(entry, false);
-        this.#abandon(entry, {
-          type: "abort",
-          id: entry.job.id,
-          token: entry.job.leaseToken,
-          reason: "shutdown",
-        });
+        this.#abandon(entry, abortOf(entry.job, "shutdown"));
         this.#emit("stale", { ...this.#eventInit(entry.job), refused: "extendLeases" });
       } else if (status === "cancel-requested") {
         this.#cancelLocal(entry, "cancelled");
@@ -803,23 +795,12 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     if (this.#inFlight.get(entry.job.id) !== entry) return;
     const error = errorInfo(new TimeoutError(ms));
     this.#complete(entry, { kind: "failed", error, unrecoverable: false }, false);
-    this.#abandon(entry, {
-      type: "abort",
-      id: entry.job.id,
-      token: entry.job.leaseToken,
-      reason: "timeout",
-      timeoutMs: ms,
-    });
+    this.#abandon(entry, abortOf(entry.job, "timeout", ms));
   }
 
   #cancelLocal(entry: InFlight, reason: string): void {
     this.#complete(entry, { kind: "cancelled", reason }, false);
-    this.#abandon(entry, {
-      type: "abort",
-      id: entry.job.id,
-      token: entry.job.leaseToken,
-      reason: "cancel",
-    });
+    this.#abandon(entry, abortOf(entry.job, "cancel"));
   }
 
   /**
@@ -827,7 +808,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
    * and keep its worker busy until the handler returns; one that does not return within the grace
    * period (a CPU-bound loop) has its context terminated and replaced.
    */
-  #abandon(entry: InFlight, abort: Extract<ToContext, { type: "abort" }>): void {
+  #abandon(entry: InFlight, abort: AbortMessage): void {
     entry.worker.context?.send(abort);
     const overdue: Overdue = {
       worker: entry.worker,
@@ -952,6 +933,21 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
 }
 
 const errorOf = (error: ErrorInfo | null) => (error ? { error } : {});
+
+type AbortMessage = Extract<ToContext, { type: "abort" }>;
+
+/** The abort of one attempt: by lease token, since two attempts of a job may share a context. */
+const abortOf = (
+  job: ClaimedJob,
+  reason: AbortMessage["reason"],
+  timeoutMs?: number,
+): AbortMessage => ({
+  type: "abort",
+  id: job.id,
+  token: job.leaseToken,
+  reason,
+  ...(timeoutMs === undefined ? {} : { timeoutMs }),
+});
 
 /**
  * Creates a {@link Manager}. Call `start()` to begin.
