@@ -1,6 +1,7 @@
 import { JobNotFoundError, JobStateError, ShiftworkError } from "../src/errors.js";
 import {
   checkClaim,
+  checkClaims,
   checkFilter,
   checkId,
   checkLeases,
@@ -206,7 +207,7 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
 
     recordAndClaim(results, requests, now) {
       checkResults(results, now);
-      const claims = Array.isArray(requests) ? requests.map(checkClaim) : [checkClaim(requests)];
+      const claims = checkClaims(requests);
       // Synchronous, so as atomic as one transaction. Its own verbs, not `this`'s: a wrapper made
       // by spreading this object must not have its overrides called from in here.
       const written = storage.record(results, now) as boolean[];

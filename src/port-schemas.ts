@@ -75,20 +75,21 @@ export const checkNewJobs = (jobs: unknown, now: unknown): readonly NewJob[] => 
   return parseOrThrow(v.array(newJob), jobs, "enqueue", "jobs") as NewJob[];
 };
 
+const claimRequest = v.object({
+  queues: idList,
+  names: idList,
+  limit: v.pipe(int, v.minValue(1), v.maxValue(10_000)),
+  leaseMs: v.pipe(int, v.minValue(1)),
+  now: time,
+});
+
 /** Checks a claim request. */
 export const checkClaim = (request: unknown): ClaimRequest =>
-  parseOrThrow(
-    v.object({
-      queues: idList,
-      names: idList,
-      limit: v.pipe(int, v.minValue(1), v.maxValue(10_000)),
-      leaseMs: v.pipe(int, v.minValue(1)),
-      now: time,
-    }),
-    request,
-    "claim",
-    "",
-  );
+  parseOrThrow(claimRequest, request, "claim", "");
+
+/** Checks the claim requests of `recordAndClaim`. */
+export const checkClaims = (requests: unknown): readonly ClaimRequest[] =>
+  parseOrThrow(v.array(claimRequest), requests, "recordAndClaim", "requests");
 
 /** Checks lease extensions. */
 export const checkLeases = (leases: unknown, leaseMs: unknown, now: unknown): readonly Lease[] => {

@@ -1,5 +1,6 @@
 import {
   checkClaim,
+  checkClaims,
   checkFilter,
   checkId,
   checkLeases,
@@ -72,7 +73,7 @@ export function sqlStorage(
     },
     recordAndClaim(results, requests, now) {
       const checked = checkResults(results, now);
-      const claims = Array.isArray(requests) ? requests.map(checkClaim) : [checkClaim(requests)];
+      const claims = checkClaims(requests);
       return write(function* () {
         const written = yield* verbs.record(checked, now);
         const claimed: ClaimedJob[][] = [];
