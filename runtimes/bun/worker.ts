@@ -3,6 +3,8 @@
  * runs its handlers for the Manager on the main thread. Only the main thread touches storage.
  * @module
  */
+
+import { tickBatch } from "../../src/host/tick-batch.js";
 import { collectJobs, createExecutor, type Executor } from "../../src/index.js";
 import type { FromContext, ToContext } from "../../src/ports.js";
 
@@ -11,22 +13,15 @@ declare const self: {
   onmessage: ((event: MessageEvent) => void) | null;
 };
 
-// Messages cross in batches both ways, as in Node threads: everything sent in one tick is one
-// postMessage, so the hop does not dominate short jobs (and several Manager Workers sharing this
+// Messages cross in batches both ways, as in Node threads (several Manager Workers sharing this
 // worker share its messages).
-const outbox: FromContext[] = [];
-const flush = () => self.postMessage(outbox.splice(0));
+const outbox = tickBatch<FromContext>((batch) => self.postMessage(batch));
 let executor: Executor | undefined;
 self.onmessage = async (event: MessageEvent) => {
   const message = event.data as ToContext[] | { type: "init"; jobsUrl: string };
   if (!Array.isArray(message)) {
     const module = (await import(message.jobsUrl)) as Record<string, unknown>;
-    executor = createExecutor({
-      jobs: collectJobs(module),
-      send: (out: FromContext) => {
-        if (outbox.push(out) === 1) queueMicrotask(flush);
-      },
-    });
+    executor = createExecutor({ jobs: collectJobs(module), send: outbox.add });
     self.postMessage({ type: "ready" });
     return;
   }

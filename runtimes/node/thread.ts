@@ -4,6 +4,7 @@
  * @module
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { tickBatch } from "../../src/host/tick-batch.js";
 import { collectJobs, createExecutor } from "../../src/index.js";
 import type { FromContext, ToContext } from "../../src/ports.js";
 
@@ -17,16 +18,8 @@ if (!tsx && /\.[cm]?tsx?$/.test(new URL(jobsUrl).pathname)) {
   register();
 }
 const module = (await import(jobsUrl)) as Record<string, unknown>;
-// Messages leave in batches: everything sent in one tick is one postMessage, so thread hops do
-// not dominate small jobs (a result and its progress, or many results, cross together).
-const outbox: FromContext[] = [];
-const flush = () => port.postMessage(outbox.splice(0));
-const executor = createExecutor({
-  jobs: collectJobs(module),
-  send: (message: FromContext) => {
-    if (outbox.push(message) === 1) queueMicrotask(flush);
-  },
-});
+const outbox = tickBatch<FromContext>((batch) => port.postMessage(batch));
+const executor = createExecutor({ jobs: collectJobs(module), send: outbox.add });
 port.on("message", (batch: ToContext[]) => {
   for (const message of batch) executor.receive(message);
 });

@@ -14,7 +14,7 @@ export interface ExecutorOptions {
 /** Runs handlers for one execution context; a host feeds it messages. */
 export interface Executor {
   receive(message: ToContext): void;
-  /** Ids of jobs whose handlers have not returned yet. */
+  /** Lease tokens of the attempts whose handlers have not returned yet. */
   running(): string[];
 }
 

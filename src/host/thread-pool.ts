@@ -6,6 +6,7 @@ import type {
   SpawnOptions,
   ToContext,
 } from "../ports.js";
+import { type TickBatch, tickBatch } from "./tick-batch.js";
 
 /** A started thread as the pool sees it: where batches of messages go, and how it is ended. */
 export interface PooledThread {
@@ -53,9 +54,10 @@ interface Slot {
   thread: PooledThread | undefined;
   ready: Promise<PooledThread>;
   contexts: Set<Attached>;
-  /** Routes replies: `done` and `progress` by lease token, `log` (which has none) by job id. */
+  /** Routes replies (`done`, `progress`, `log`) by the lease token of the run they belong to. */
   byToken: Map<string, Attached>;
-  outbox: ToContext[];
+  /** Everything the thread's contexts send in one tick: one `postMessage`. */
+  outbox: TickBatch<ToContext>;
   dead: boolean;
 }
 
@@ -114,7 +116,9 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
         ),
       contexts: new Set(),
       byToken: new Map(),
-      outbox: [],
+      outbox: tickBatch((batch) => {
+        if (!slot.dead) slot.thread?.post(batch);
+      }),
       dead: false,
     };
     slots.add(slot);
@@ -130,7 +134,7 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
 
   function retire(slot: Slot): void {
     slot.dead = true;
-    slot.outbox.length = 0;
+    slot.outbox.clear();
     slots.delete(slot);
   }
 
@@ -215,9 +219,6 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
       return spawn(spawnOptions);
     }
     context.live = true;
-    const flush = () => {
-      if (!slot.dead) slot.thread?.post(slot.outbox.splice(0));
-    };
     return {
       send(message) {
         if (context.detached || slot.dead) return;
@@ -225,8 +226,7 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
           context.running.set(message.job.token, now());
           slot.byToken.set(message.job.token, context);
         }
-        // Batched across the thread's contexts: one postMessage per tick.
-        if (slot.outbox.push(message) === 1) queueMicrotask(flush);
+        slot.outbox.add(message);
       },
       terminate: () => terminate(context),
     };
