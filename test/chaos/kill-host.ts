@@ -2,9 +2,10 @@
 // journals every claim, lease extension and handler start/end with synchronous writes, and exits
 // once nothing is waiting or active. Usage: kill-host.ts DB_FILE JOURNAL_FILE WORKERS LEASE_MS WORK_MS
 import { openSync, writeFileSync } from "node:fs";
-import { type ClaimedJob, createManager } from "shiftwork";
+import { createManager } from "shiftwork";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { inlineScheduler } from "shiftwork/runtimes/inline";
+import { tapClaims } from "../_tap-claims.js";
 import * as jobs from "./jobs.js";
 
 const [db, file, workers, lease, workMs] = process.argv.slice(2);
@@ -15,27 +16,12 @@ const { note } = jobs;
 const storage = libsqlStorage({ url: `file:${db}` });
 // token -> "id attempt", so a lease extension can name the run it extends.
 const runs = new Map<string, string>();
-const journalClaims = (claimed: ClaimedJob[], now: number) => {
+tapClaims(storage, (claimed, now) => {
   for (const job of claimed) {
     runs.set(job.leaseToken as string, `${job.id} ${job.attempt}`);
     note(`C ${job.id} ${job.attempt} ${now} ${job.leaseExpiresAt} ${process.pid}`);
   }
-};
-const claim = storage.claim.bind(storage);
-storage.claim = async (request) => {
-  const claimed = await claim(request);
-  journalClaims(claimed, request.now);
-  return claimed;
-};
-// Claims made together with results (a draining Manager's usual path) are journaled the same way.
-const recordAndClaim = storage.recordAndClaim?.bind(storage);
-if (recordAndClaim) {
-  storage.recordAndClaim = async (results, requests, now) => {
-    const answer = await recordAndClaim(results, requests, now);
-    for (const claimed of answer.claimed) journalClaims(claimed, now);
-    return answer;
-  };
-}
+});
 const extend = storage.extendLeases.bind(storage);
 storage.extendLeases = async (leases, leaseMs, now) => {
   // Written before the call: `now + leaseMs` bounds from above any expiry this call can set, even

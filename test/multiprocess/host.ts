@@ -1,9 +1,10 @@
 // A host process for the multi-process tests: a Manager with inline workers on one libSQL file.
 // Usage: host.ts DB_FILE LOG_FILE WORKERS LEASE_MS [hang]
 import { appendFileSync, writeFileSync } from "node:fs";
-import { type ClaimedJob, createManager } from "shiftwork";
+import { createManager } from "shiftwork";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { inlineScheduler } from "shiftwork/runtimes/inline";
+import { tapClaims } from "../_tap-claims.js";
 import * as jobs from "./jobs.js";
 
 const [db, log, workers, lease, mode] = process.argv.slice(2);
@@ -13,28 +14,14 @@ jobs.starts.hang = hang;
 
 const storage = libsqlStorage({ url: `file:${db}` });
 const claims: string[] = [];
-// Instrument claims (alone, or with results): each line is one job handed to this process.
-const logClaims = (claimed: ClaimedJob[], now: number) => {
+// Each line is one job handed to this process.
+tapClaims(storage, (claimed, now) => {
   for (const job of claimed) {
     const line = `C ${job.id} ${job.attempt} ${job.leaseToken} ${now} ${job.leaseExpiresAt} ${process.pid}\n`;
     if (hang) appendFileSync(log as string, line);
     else claims.push(line);
   }
-};
-const claim = storage.claim.bind(storage);
-storage.claim = async (request) => {
-  const claimed = await claim(request);
-  logClaims(claimed, request.now);
-  return claimed;
-};
-const recordAndClaim = storage.recordAndClaim?.bind(storage);
-if (recordAndClaim) {
-  storage.recordAndClaim = async (results, requests, now) => {
-    const answer = await recordAndClaim(results, requests, now);
-    for (const claimed of answer.claimed) logClaims(claimed, now);
-    return answer;
-  };
-}
+});
 
 const manager = createManager({
   storage,
