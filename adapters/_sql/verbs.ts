@@ -521,18 +521,22 @@ export function sqlVerbs(codec: IdCodec) {
 
     *nextWakeAt(filter: ClaimFilter): Verb<number | null> {
       const where = filterSql(filter);
-      const due = yield q(
-        `SELECT min(run_at) AS t FROM shiftwork_jobs
-         WHERE state IN ('waiting', 'delayed')${where.sql} AND ${NOT_PAUSED}`,
+      // One minimum per partial index (ready, delayed, active leases): `state IN (...)` would
+      // match neither state's index and read every row the table holds, finished ones included.
+      const { rows } = yield q(
+        `SELECT min(t) AS t FROM (
+           SELECT min(run_at) AS t FROM shiftwork_jobs
+           WHERE state = 'waiting'${where.sql} AND ${NOT_PAUSED}
+           UNION ALL
+           SELECT min(run_at) FROM shiftwork_jobs
+           WHERE state = 'delayed'${where.sql} AND ${NOT_PAUSED}
+           UNION ALL
+           SELECT min(lease_expires_at) FROM shiftwork_jobs WHERE state = 'active')`,
+        ...where.args,
         ...where.args,
       );
-      const lease = yield q(
-        "SELECT min(lease_expires_at) AS t FROM shiftwork_jobs WHERE state = 'active'",
-      );
-      const times = [due.rows[0]?.t, lease.rows[0]?.t]
-        .filter((t) => t !== null && t !== undefined)
-        .map(Number);
-      return times.length ? Math.min(...times) : null;
+      const t = rows[0]?.t;
+      return t === null || t === undefined ? null : Number(t);
     },
   };
 }
