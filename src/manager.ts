@@ -165,6 +165,14 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   #handOver: (() => void) | undefined;
   /** A claim is in flight (from the pump or with results): no second one for the same workers. */
   #claimInFlight = false;
+  /** Counts the reasons to look for work (`#requestPump` calls): an enqueue, a notice, a timer. */
+  #workSignals = 0;
+  /**
+   * Groups whose claim with results came back short, with `#workSignals` as it was when that claim
+   * was asked: until another signal arrives, nothing is due for them that the claim did not see, so
+   * the pump that follows the hand-over arms their wake-up without claiming again.
+   */
+  readonly #drained = new Map<Group, number>();
   #unsubscribe: (() => void) | undefined;
   #starting: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | undefined;
@@ -466,6 +474,12 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   // ---- the claim loop ---------------------------------------------------------------------
 
   #requestPump(): void {
+    this.#workSignals++;
+    this.#schedulePump();
+  }
+
+  /** Runs the pump soon without counting a new reason to look for work (see `#drained`). */
+  #schedulePump(): void {
     if (this.#state !== "started" || this.#backingOff) return;
     if (this.#pumping) {
       this.#pumpAgain = true;
@@ -546,6 +560,8 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     if (now >= this.#nextRescue) {
       this.#nextRescue = now + this.#rescueMs;
       const rescued = await this.#call("rescueExpired", () => this.#storage.rescueExpired(now));
+      // Rescued jobs may wait again: drained groups claim.
+      if (rescued.length > 0) this.#workSignals++;
       for (const job of rescued) {
         const init = this.#eventInit(job);
         this.#emit("stalled", init);
@@ -558,6 +574,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   }
 
   async #fill(group: Group): Promise<void> {
+    if (this.#drained.get(group) === this.#workSignals) return;
     const idle = group.workers.filter((w) => w.isIdle);
     if (idle.length === 0 || this.#claimInFlight) return;
     // Results are about to be written: that write claims for the idle workers (one commit).
@@ -617,6 +634,8 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       this.#claimRequest(group, workers.length, now),
     );
     let written: boolean[] = [];
+    let claimed: ClaimedJob[][] = [];
+    const signals = this.#workSignals;
     const hand = await this.#claimFor(
       idle.map((g) => g.workers),
       async () => {
@@ -628,14 +647,20 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
           ),
         );
         written = answer.written;
-        return answer.claimed;
+        claimed = answer.claimed;
+        return claimed;
       },
     );
     this.#handOver = () => {
       this.#handOver = undefined;
       hand();
-      // Workers left idle (fewer due jobs than workers): the pump arms their wake-up.
-      this.#requestPump();
+      for (const [i, { group, workers }] of idle.entries()) {
+        if ((claimed[i]?.length ?? 0) < workers.length) this.#drained.set(group, signals);
+        else this.#drained.delete(group);
+      }
+      // Workers left idle (fewer due jobs than workers): the pump arms their wake-up, without
+      // claiming again for them unless something happened since this claim was asked.
+      this.#schedulePump();
     };
     return written;
   }
@@ -703,6 +728,12 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       if (claimPending || !group.workers.some((w) => w.isIdle)) continue;
       looked = true;
       const due = await this.#call("nextWakeAt", () => this.#storage.nextWakeAt(group.filter));
+      if (due !== null && due <= now && this.#drained.get(group) === this.#workSignals) {
+        // This pump skipped the group's claim, and a job fell due since its last one: claim now.
+        this.#drained.delete(group);
+        this.#requestPump();
+        continue;
+      }
       if (due !== null) earliest = Math.min(earliest, due);
       // Storage that cannot tell us about other processes' enqueues is polled instead.
       if (!this.#storage.subscribe) earliest = Math.min(earliest, now + POLL_WITHOUT_SUBSCRIBE_MS);
