@@ -33,39 +33,44 @@ export const JOB_COLUMNS = [
   "finished_at",
 ] as const;
 
-/** A row from its values in {@link JOB_COLUMNS} order (as a `json_array` of them gives them). */
-export function rowOf(values: readonly unknown[]): Row {
-  const row: Row = {};
-  for (let i = 0; i < JOB_COLUMNS.length; i++) row[JOB_COLUMNS[i] as string] = values[i];
-  return row;
-}
-
 /** Maps a `shiftwork_jobs` row to a job. The internal `delayed` state is public `waiting`. */
 export function rowToJob(row: Row, idOf: (seq: number) => string): JobRecord {
-  const seq = num(row.seq);
+  return valuesToJob(
+    JOB_COLUMNS.map((column) => row[column]),
+    idOf,
+  );
+}
+
+/**
+ * Maps a row's values in {@link JOB_COLUMNS} order (as a `json_array` of them gives them) to a
+ * job, with no row object in between: a claim maps every row it takes, and an object with 21
+ * dynamically named keys is a slow one to build.
+ */
+export function valuesToJob(v: readonly unknown[], idOf: (seq: number) => string): JobRecord {
+  const seq = num(v[0]);
   return {
     id: idOf(seq),
     seq,
-    name: String(row.name),
-    queue: String(row.queue),
-    input: parse<Json>(row.input, null),
-    state: (row.state === "delayed" ? "waiting" : row.state) as JobState,
-    priority: num(row.priority),
-    runAt: num(row.run_at),
-    attempt: num(row.attempt),
-    maxAttempts: num(row.max_attempts),
-    key: (row.key as string | null) ?? null,
-    progress: parse<Json>(row.progress, null),
-    output: parse<Json>(row.output, null),
-    error: parse<ErrorInfo | null>(row.error, null),
-    cancelReason: (row.cancel_reason as string | null) ?? null,
-    cancelRequested: num(row.cancel_requested) === 1,
-    leaseToken: (row.lease_token as string | null) ?? null,
-    leaseExpiresAt: numOrNull(row.lease_expires_at),
-    attempts: parse<Attempt[]>(row.attempts, []),
-    createdAt: num(row.created_at),
-    updatedAt: num(row.updated_at),
-    finishedAt: numOrNull(row.finished_at),
+    name: String(v[1]),
+    queue: String(v[2]),
+    input: parse<Json>(v[3], null),
+    state: (v[4] === "delayed" ? "waiting" : v[4]) as JobState,
+    priority: num(v[5]),
+    runAt: num(v[6]),
+    attempt: num(v[7]),
+    maxAttempts: num(v[8]),
+    key: (v[9] as string | null) ?? null,
+    progress: parse<Json>(v[10], null),
+    output: parse<Json>(v[11], null),
+    error: parse<ErrorInfo | null>(v[12], null),
+    cancelReason: (v[13] as string | null) ?? null,
+    cancelRequested: num(v[14]) === 1,
+    leaseToken: (v[15] as string | null) ?? null,
+    leaseExpiresAt: numOrNull(v[16]),
+    attempts: parse<Attempt[]>(v[17], []),
+    createdAt: num(v[18]),
+    updatedAt: num(v[19]),
+    finishedAt: numOrNull(v[20]),
   };
 }
 

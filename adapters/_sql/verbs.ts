@@ -16,7 +16,7 @@ import type {
 } from "../../src/ports.js";
 import { emptyQueueStats, newJobRecord } from "../../src/ports.js";
 import { type Query, q, type SqlValue, type Verb } from "./driver.js";
-import { JOB_COLUMNS, json, rowOf, rowToJob } from "./rows.js";
+import { JOB_COLUMNS, json, rowToJob, valuesToJob } from "./rows.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
 
 /** How ids map to sequence numbers; a Durable Object prefixes its queue, say. */
@@ -285,7 +285,7 @@ export function sqlVerbs(codec: IdCodec) {
       );
       // In claim order (a sort here, not a temporary B-tree in SQLite).
       return (JSON.parse(String(rows[0]?.rows ?? "[]")) as unknown[][])
-        .map((values) => toJob(rowOf(values)) as ClaimedJob)
+        .map((values) => valuesToJob(values, codec.idOf) as ClaimedJob)
         .sort((a, b) => a.priority - b.priority || a.runAt - b.runAt || a.seq - b.seq);
     },
 
