@@ -2,7 +2,7 @@ import * as v from "valibot";
 import type { PlannedJob } from "./_plan.js";
 import { UnknownJobError, ValidationError } from "./errors.js";
 import { type EnqueueOptions, enqueueOptionsSchema } from "./options.js";
-import { markPrepared } from "./port-schemas.js";
+import { markTrusted } from "./port-schemas.js";
 import type { NewJob } from "./ports.js";
 import { asJson, parseOrThrow, toIssues } from "./validate.js";
 
@@ -49,7 +49,7 @@ export function prepareJob(
     "enqueue options",
     `${prefix}options`,
   );
-  return markPrepared({
+  return markTrusted({
     name: definition.name,
     queue: options.queue ?? definition.queue ?? "default",
     input: asJson(item.input, `input of "${definition.name}"`, `${prefix}input`),

@@ -27,6 +27,7 @@ import {
   pruneOptionsSchema,
   stopOptionsSchema,
 } from "./options.js";
+import { markTrusted } from "./port-schemas.js";
 import type {
   ClaimedJob,
   ClaimRequest,
@@ -594,7 +595,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   }
 
   #claimRequest(group: Group, limit: number, now: number): ClaimRequest {
-    return { ...group.filter, limit, leaseMs: this.#leaseMs, now };
+    return markTrusted({ ...group.filter, limit, leaseMs: this.#leaseMs, now });
   }
 
   /**
@@ -616,6 +617,8 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
    */
   async #writeResults(results: JobResult[]): Promise<boolean[]> {
     const storage = this.#storage;
+    // Every result here was built by this Manager, from outcomes its executors checked.
+    markTrusted(results);
     const now = this.#now();
     const mayClaim =
       storage.recordAndClaim !== undefined &&
