@@ -1,8 +1,8 @@
 import * as v from "valibot";
 import type { PlannedJob } from "./_plan.js";
+import { markTrusted } from "./_trust.js";
 import { UnknownJobError, ValidationError } from "./errors.js";
 import { type EnqueueOptions, enqueueOptionsSchema } from "./options.js";
-import { markTrusted } from "./port-schemas.js";
 import type { NewJob } from "./ports.js";
 import { asJson, parseOrThrow, toIssues } from "./validate.js";
 

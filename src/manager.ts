@@ -3,6 +3,7 @@ import { GroupCommit } from "./_group-commit.js";
 import { ListenedEventTarget } from "./_listened-target.js";
 import { decide, type ResultBody as ResultBodyOf } from "./_outcome.js";
 import { type PlannedJob, planGroups, planJobs, type WorkerGroup } from "./_plan.js";
+import { markTrusted } from "./_trust.js";
 import type { AnyJobDefinition, InputOf } from "./define.js";
 import {
   errorInfo,
@@ -27,7 +28,6 @@ import {
   pruneOptionsSchema,
   stopOptionsSchema,
 } from "./options.js";
-import { markTrusted } from "./port-schemas.js";
 import type {
   ClaimedJob,
   ClaimRequest,
@@ -166,7 +166,10 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   #handOver: (() => void) | undefined;
   /** A claim is in flight (from the pump or with results): no second one for the same workers. */
   #claimInFlight = false;
-  /** Counts the reasons to look for work (`#requestPump` calls): an enqueue, a notice, a timer. */
+  /**
+   * Counts the reasons to look for work (`#requestPump` calls): an enqueue, a change notice, a
+   * timer, a freed or respawned worker, `resume`, `retry`, `wake`, a storage retry.
+   */
   #workSignals = 0;
   /**
    * Groups whose claim with results came back short, with `#workSignals` as it was when that claim
@@ -534,8 +537,9 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       this.#markLoopTurn();
       this.#pumping = false;
       // A request that arrived after the loop's last check (a worker freed while the wake-up was
-      // being armed) would otherwise wait for the next timer: pump again now.
-      if (this.#pumpAgain) this.#requestPump();
+      // being armed) would otherwise wait for the next timer: pump again now. Its signal was
+      // counted when it was requested; a hand-over's must stay uncounted.
+      if (this.#pumpAgain) this.#schedulePump();
     }
   }
 
@@ -561,8 +565,6 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     if (now >= this.#nextRescue) {
       this.#nextRescue = now + this.#rescueMs;
       const rescued = await this.#call("rescueExpired", () => this.#storage.rescueExpired(now));
-      // Rescued jobs may wait again: drained groups claim.
-      if (rescued.length > 0) this.#workSignals++;
       for (const job of rescued) {
         const init = this.#eventInit(job);
         this.#emit("stalled", init);
@@ -617,7 +619,8 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
    */
   async #writeResults(results: JobResult[]): Promise<boolean[]> {
     const storage = this.#storage;
-    // Every result here was built by this Manager, from outcomes its executors checked.
+    // Every result here was built by this Manager (`decide`, a release, a cancel), so the port
+    // check would only repeat its own work.
     markTrusted(results);
     const now = this.#now();
     const mayClaim =
@@ -732,9 +735,10 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       looked = true;
       const due = await this.#call("nextWakeAt", () => this.#storage.nextWakeAt(group.filter));
       if (due !== null && due <= now && this.#drained.get(group) === this.#workSignals) {
-        // This pump skipped the group's claim, and a job fell due since its last one: claim now.
+        // This pump skipped the group's claim, and a job is due for it (it fell due, or was put
+        // back by a rescue or by another Manager on this connection): claim now.
         this.#drained.delete(group);
-        this.#requestPump();
+        this.#schedulePump();
         continue;
       }
       if (due !== null) earliest = Math.min(earliest, due);

@@ -81,11 +81,23 @@ const count = v.pipe(
   v.maxValue(1024, "expected at most 1024"),
 );
 
+/**
+ * A lease or heartbeat: a whole number of milliseconds, at least 1. A lease of 0 would expire as
+ * it is taken, so every rescue would run the job again beside its running handler.
+ */
+const period = v.pipe(
+  durationSchema,
+  v.check(
+    (ms) => Number.isInteger(ms) && ms >= 1,
+    "expected a whole number of milliseconds, at least 1",
+  ),
+);
+
 /** valibot schema of the Manager's numeric settings. */
 export const managerSettingsSchema = v.object({
   workers: v.record(v.pipe(v.string(), v.minLength(1)), count),
-  lease: v.optional(durationSchema, 30_000),
-  heartbeat: v.optional(durationSchema),
+  lease: v.optional(period, 30_000),
+  heartbeat: v.optional(period),
   rescueInterval: v.optional(durationSchema, 5_000),
   stopTimeout: v.optional(durationSchema, 30_000),
   abortGrace: v.optional(durationSchema, 5_000),

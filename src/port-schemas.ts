@@ -4,6 +4,7 @@
  * @module
  */
 import * as v from "valibot";
+import { isTrusted } from "./_trust.js";
 import type { ClaimRequest, JobResult, Lease, ListQuery, NewJob, PruneRequest } from "./ports.js";
 import { JOB_STATES } from "./ports.js";
 import { parseOrThrow } from "./validate.js";
@@ -56,28 +57,16 @@ const result = v.variant("kind", [
   v.object({ ...lease.entries, kind: v.literal("progress"), progress: v.unknown() }),
 ]);
 
-/**
- * Values the Manager built itself from input it already checked (jobs from `prepareJob`, its claim
- * requests, its batches of results): the port check would repeat that work on every call (about a
- * fifth of an enqueue's CPU, a few microseconds of every claim and result).
- */
-const trusted = new WeakSet<object>();
-
-/** Marks a value as built by the core from checked input, so storage does not check it again. @internal */
-export function markTrusted<T extends object>(value: T): T {
-  trusted.add(value);
-  return value;
-}
-
 const newJobs = v.array(newJob);
 
 /** Checks an enqueue batch; jobs the Manager prepared pass as they are. */
 export const checkNewJobs = (jobs: unknown, now: unknown): readonly NewJob[] => {
   parseOrThrow(time, now, "enqueue", "now");
-  if (Array.isArray(jobs) && jobs.every((job) => trusted.has(job))) return jobs;
+  if (Array.isArray(jobs) && jobs.every(isTrusted)) return jobs;
   return parseOrThrow(newJobs, jobs, "enqueue", "jobs") as NewJob[];
 };
 
+const leaseMsSchema = v.pipe(int, v.minValue(1));
 const claimRequest = v.object({
   queues: idList,
   names: idList,
@@ -87,20 +76,34 @@ const claimRequest = v.object({
 });
 const claimRequests = v.array(claimRequest);
 
-/** Checks a claim request; the Manager's own pass as they are. */
+/**
+ * The Manager's own claim request: its shape is the Manager's, but its time comes from the
+ * injected clock and its lease from the options, so those two are still checked (cheaply).
+ */
+const checkTrustedClaim = (request: ClaimRequest, verb: string, path: string): ClaimRequest => {
+  parseOrThrow(time, request.now, verb, `${path}now`);
+  parseOrThrow(leaseMsSchema, request.leaseMs, verb, `${path}leaseMs`);
+  return request;
+};
+
+/** Checks a claim request (the Manager's own: only its time and lease). */
 export const checkClaim = (request: unknown): ClaimRequest =>
-  typeof request === "object" && request !== null && trusted.has(request)
-    ? (request as ClaimRequest)
+  isTrusted(request)
+    ? checkTrustedClaim(request as ClaimRequest, "claim", "")
     : parseOrThrow(claimRequest, request, "claim", "");
 
-/** Checks the claim requests of `recordAndClaim`; the Manager's own pass as they are. */
-export const checkClaims = (requests: unknown): readonly ClaimRequest[] =>
-  Array.isArray(requests) && requests.every((request) => trusted.has(request))
-    ? requests
-    : parseOrThrow(claimRequests, requests, "recordAndClaim", "requests");
+/** Checks the claim requests of `recordAndClaim` (the Manager's own: only time and lease). */
+export const checkClaims = (requests: unknown): readonly ClaimRequest[] => {
+  if (!Array.isArray(requests) || !requests.every(isTrusted)) {
+    return parseOrThrow(claimRequests, requests, "recordAndClaim", "requests");
+  }
+  requests.forEach((request: ClaimRequest, i) => {
+    checkTrustedClaim(request, "recordAndClaim", `requests[${i}].`);
+  });
+  return requests;
+};
 
 const leases = v.array(lease);
-const leaseMsSchema = v.pipe(int, v.minValue(1));
 
 /** Checks lease extensions. */
 export const checkLeases = (list: unknown, leaseMs: unknown, now: unknown): readonly Lease[] => {
@@ -114,9 +117,7 @@ const results = v.array(result);
 /** Checks a batch of results; a batch the Manager built passes as it is. */
 export const checkResults = (batch: unknown, now: unknown): readonly JobResult[] => {
   parseOrThrow(time, now, "record", "now");
-  if (typeof batch === "object" && batch !== null && trusted.has(batch)) {
-    return batch as JobResult[];
-  }
+  if (isTrusted(batch)) return batch as JobResult[];
   return parseOrThrow(results, batch, "record", "results") as JobResult[];
 };
 

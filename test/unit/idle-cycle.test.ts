@@ -2,9 +2,10 @@
 // per job: the result's write claims for the freed Worker, and when that comes back short the
 // pump arms the wake-up without claiming again. Skipping that claim must never strand a job.
 import { defineJob, type Storage } from "shiftwork";
+import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { memoryStorage } from "shiftwork/adapters/memory";
 import * as v from "valibot";
-import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { settle, setup } from "./_harness.js";
 
 const T0 = 1_700_000_000_000;
@@ -34,93 +35,102 @@ function counted(inner: Storage): { storage: Storage; calls: Map<string, number>
   return { storage, calls };
 }
 
-it("five jobs enqueued one by one to an idle Worker: five claims, five results that claimed nothing", async () => {
-  const { storage, calls } = counted(memoryStorage());
-  const { manager } = setup({ jobs: [tick], workers: { tick: 1 }, storage });
-  await manager.start();
-  await settle();
-  calls.clear();
-  for (let i = 0; i < 5; i++) {
-    const { id } = await manager.enqueue(tick, {});
+// The memory adapter tells subscribers of its own requeues; libSQL's own commits raise no notice,
+// so the skip is tested on both.
+const storages: [string, () => Storage][] = [
+  ["memory", () => memoryStorage()],
+  ["libsql", () => libsqlStorage({ url: ":memory:" })],
+];
+
+describe.each(storages)("%s", (_name, makeStorage) => {
+  it("five jobs enqueued one by one to an idle Worker: five claims, five results that claimed nothing", async () => {
+    const { storage, calls } = counted(makeStorage());
+    const { manager } = setup({ jobs: [tick], workers: { tick: 1 }, storage });
+    await manager.start();
     await settle();
-    expect((await manager.get(id))?.state).toBe("completed");
-  }
-  expect(calls.get("claim")).toBe(5);
-  expect(calls.get("recordAndClaim")).toBe(5);
-  await manager.stop();
-});
-
-it("an enqueue that lands while a result's claim is in flight is claimed by the next pump, not found later by the wake-up query", async () => {
-  const inner = memoryStorage();
-  let enqueueDuringClaim: (() => Promise<unknown>) | undefined;
-  const verbs: string[] = [];
-  const storage: Storage = {
-    ...inner,
-    claim: (request) => {
-      verbs.push("claim");
-      return inner.claim(request);
-    },
-    nextWakeAt: (filter) => {
-      verbs.push("nextWakeAt");
-      return inner.nextWakeAt(filter);
-    },
-    recordAndClaim: async (results, requests, now) => {
-      verbs.push("recordAndClaim");
-      const answer = await (inner.recordAndClaim as NonNullable<Storage["recordAndClaim"]>)(
-        results,
-        requests,
-        now,
-      );
-      // After the claim saw nothing due, before its hand-over.
-      const enqueue = enqueueDuringClaim;
-      enqueueDuringClaim = undefined;
-      await enqueue?.();
-      return answer;
-    },
-  };
-  const { manager } = setup({ jobs: [tick], workers: { tick: 1 }, storage });
-  await manager.start();
-  let second: string | undefined;
-  enqueueDuringClaim = async () => {
-    second = (await manager.enqueue(tick, {})).id;
-  };
-  await manager.enqueue(tick, {});
-  await settle();
-  expect(second).toBeDefined();
-  expect((await manager.get(second as string))?.state).toBe("completed");
-  // The pump after the first result's hand-over claimed the second job straight away.
-  const after = verbs.slice(verbs.indexOf("recordAndClaim") + 1);
-  expect(after.find((verb) => verb !== "recordAndClaim")).toBe("claim");
-  await manager.stop();
-});
-
-it("a delayed job that falls due between a short claim and the pump after it is claimed at once", async () => {
-  const inner = memoryStorage();
-  let now = T0;
-  const storage: Storage = {
-    ...inner,
-    recordAndClaim: async (results, requests, at) => {
-      const answer = await (inner.recordAndClaim as NonNullable<Storage["recordAndClaim"]>)(
-        results,
-        requests,
-        at,
-      );
-      // The clock moves past the delayed job's time while this short claim is answered.
-      now = T0 + 1_000;
-      return answer;
-    },
-  };
-  const { manager } = setup({
-    jobs: [tick],
-    workers: { tick: 1 },
-    storage,
-    now: () => now,
+    calls.clear();
+    for (let i = 0; i < 5; i++) {
+      const { id } = await manager.enqueue(tick, {});
+      await settle();
+      expect((await manager.get(id))?.state).toBe("completed");
+    }
+    expect(calls.get("claim")).toBe(5);
+    expect(calls.get("recordAndClaim")).toBe(5);
+    await manager.stop();
   });
-  await manager.start();
-  const later = await manager.enqueue(tick, {}, { delay: 500 });
-  await manager.enqueue(tick, {});
-  // No timer may fire: only microtasks and timers due at once run.
-  await settle();
-  expect((await manager.get(later.id))?.state).toBe("completed");
-  await manager.stop();
+
+  it("an enqueue that lands while a result's claim is in flight is claimed by the next pump, not found later by the wake-up query", async () => {
+    const inner = makeStorage();
+    let enqueueDuringClaim: (() => Promise<unknown>) | undefined;
+    const verbs: string[] = [];
+    const storage: Storage = {
+      ...inner,
+      claim: (request) => {
+        verbs.push("claim");
+        return inner.claim(request);
+      },
+      nextWakeAt: (filter) => {
+        verbs.push("nextWakeAt");
+        return inner.nextWakeAt(filter);
+      },
+      recordAndClaim: async (results, requests, now) => {
+        verbs.push("recordAndClaim");
+        const answer = await (inner.recordAndClaim as NonNullable<Storage["recordAndClaim"]>)(
+          results,
+          requests,
+          now,
+        );
+        // After the claim saw nothing due, before its hand-over.
+        const enqueue = enqueueDuringClaim;
+        enqueueDuringClaim = undefined;
+        await enqueue?.();
+        return answer;
+      },
+    };
+    const { manager } = setup({ jobs: [tick], workers: { tick: 1 }, storage });
+    await manager.start();
+    let second: string | undefined;
+    enqueueDuringClaim = async () => {
+      second = (await manager.enqueue(tick, {})).id;
+    };
+    await manager.enqueue(tick, {});
+    await settle();
+    expect(second).toBeDefined();
+    expect((await manager.get(second as string))?.state).toBe("completed");
+    // The pump after the first result's hand-over claimed the second job straight away.
+    const after = verbs.slice(verbs.indexOf("recordAndClaim") + 1);
+    expect(after.find((verb) => verb !== "recordAndClaim")).toBe("claim");
+    await manager.stop();
+  });
+
+  it("a delayed job that falls due between a short claim and the pump after it is claimed at once", async () => {
+    const inner = makeStorage();
+    let now = T0;
+    const storage: Storage = {
+      ...inner,
+      recordAndClaim: async (results, requests, at) => {
+        const answer = await (inner.recordAndClaim as NonNullable<Storage["recordAndClaim"]>)(
+          results,
+          requests,
+          at,
+        );
+        // The clock moves past the delayed job's time while this short claim is answered.
+        now = T0 + 1_000;
+        return answer;
+      },
+    };
+    const { manager } = setup({
+      jobs: [tick],
+      workers: { tick: 1 },
+      storage,
+      now: () => now,
+    });
+    await manager.start();
+    const later = await manager.enqueue(tick, {}, { delay: 500 });
+    await manager.enqueue(tick, {});
+    // No timer may fire: only microtasks and timers due at once run.
+    await settle();
+    expect((await manager.get(later.id))?.state).toBe("completed");
+    await manager.stop();
+  });
 });

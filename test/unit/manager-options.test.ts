@@ -45,3 +45,36 @@ describe("createManager({ workers }) rejects bad counts, naming `workers.<key>`"
     expect(() => createManager(bad)).toThrow(/scheduler: expected a Scheduler/);
   });
 });
+
+describe("createManager rejects a lease or heartbeat that is not a whole number of ms ≥ 1", () => {
+  it.each([
+    ["lease", 0],
+    ["lease", "0ms"],
+    ["lease", 1.5],
+    ["heartbeat", 0],
+  ])("%s: %s", (field, value) => {
+    const make = () =>
+      createManager({
+        storage: memoryStorage(),
+        scheduler: inlineScheduler(),
+        jobs: [ping],
+        workers: { ping: 1 },
+        [field]: value,
+      });
+    expect(make).toThrow(ValidationError);
+    expect(make).toThrow(new RegExp(`${field}.*whole number of milliseconds`));
+  });
+
+  it("accepts a duration string of whole milliseconds", () => {
+    expect(() =>
+      createManager({
+        storage: memoryStorage(),
+        scheduler: inlineScheduler(),
+        jobs: [ping],
+        workers: { ping: 1 },
+        lease: "1.5s",
+        heartbeat: "500ms",
+      }),
+    ).not.toThrow();
+  });
+});

@@ -1,13 +1,8 @@
 // The port checks skip what the Manager built itself (its jobs, claim requests and result
 // batches), and still check everything else: a storage called directly gets the full check.
 import { expect, it } from "vitest";
-import {
-  checkClaim,
-  checkClaims,
-  checkNewJobs,
-  checkResults,
-  markTrusted,
-} from "../../src/port-schemas.js";
+import { markTrusted } from "../../src/_trust.js";
+import { checkClaim, checkClaims, checkNewJobs, checkResults } from "../../src/port-schemas.js";
 import type { ClaimRequest, JobResult, NewJob } from "../../src/ports.js";
 
 const job = (): NewJob => ({
@@ -51,4 +46,9 @@ it("a bad value is refused unless the Manager marked it; the time argument is al
   expect(() => checkClaims([markTrusted(request()), bad])).toThrow(/requests\[1\]\.limit/);
   expect(() => checkResults([{ id: "1", token: "t", kind: "nope" }], 1)).toThrow(/results/);
   expect(() => checkResults(markTrusted(results()), Number.NaN)).toThrow(/now/);
+  // A marked request's clock and lease still come from outside the Manager's own code.
+  expect(() => checkClaim(markTrusted({ ...request(), now: Number.NaN }))).toThrow(/now/);
+  expect(() => checkClaims([markTrusted({ ...request(), leaseMs: 0 })])).toThrow(
+    /requests\[0\]\.leaseMs/,
+  );
 });

@@ -81,4 +81,20 @@ export function orderCases(ctx: StorageCaseContext): void {
     await run(storage.setPaused("other", true));
     expect(await run(storage.nextWakeAt({ queues: ["other"] }))).toBe(T0 + 2000);
   });
+
+  it("nextWakeAt reports a due job nobody claimed, within the filter, unless its queue is paused", async () => {
+    const storage = ctx.storage();
+    await seed(storage, [
+      newJob({ runAt: T0 - 500, queue: "first", name: "a" }),
+      newJob({ runAt: T0, queue: "second", name: "b" }),
+      newJob({ runAt: T0 + 100, queue: "second", name: "b" }),
+    ]);
+    expect(await run(storage.nextWakeAt({}))).toBe(T0 - 500);
+    expect(await run(storage.nextWakeAt({ queues: ["second"] }))).toBe(T0);
+    expect(await run(storage.nextWakeAt({ names: ["a"] }))).toBe(T0 - 500);
+    expect(await run(storage.nextWakeAt({ names: ["nothing"] }))).toBeNull();
+    await run(storage.setPaused("first", true));
+    expect(await run(storage.nextWakeAt({}))).toBe(T0);
+    expect(await run(storage.nextWakeAt({ queues: ["first"] }))).toBeNull();
+  });
 }
