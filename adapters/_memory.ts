@@ -103,8 +103,10 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
         endAttempt(job, now, "completed");
         return finish(job, "completed", now);
       case "failed":
-        job.error = result.error;
-        endAttempt(job, now, "failed", result.error);
+        // Copies, as for output: the caller's object (the Manager hands it to event listeners
+        // too) must not be the stored one.
+        job.error = copy(result.error);
+        endAttempt(job, now, "failed", copy(result.error));
         return finish(job, "failed", now);
       case "cancelled":
         // A reason given to cancel() wins over the holder's generic one.
@@ -112,8 +114,8 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
         endAttempt(job, now, "cancelled");
         return finish(job, "cancelled", now);
       case "retry":
-        job.error = result.error;
-        endAttempt(job, now, "retry", result.error);
+        job.error = copy(result.error);
+        endAttempt(job, now, "retry", copy(result.error));
         return requeue(job, result.runAt);
       case "snoozed":
         endAttempt(job, now, "snoozed");

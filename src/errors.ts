@@ -96,5 +96,24 @@ export function errorInfo(error: unknown): { message: string; stack?: string; na
       ...(error.stack ? { stack: error.stack } : {}),
     };
   }
-  return { message: typeof error === "string" ? error : (JSON.stringify(error) ?? String(error)) };
+  return { message: describe(error) };
+}
+
+/**
+ * Text for a thrown value that is not an Error. Never throws itself: a cyclic object, a BigInt or
+ * an object without `toString` would otherwise throw here and leave its job running for ever.
+ */
+function describe(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch {
+    // Not JSON: try its string form.
+  }
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
