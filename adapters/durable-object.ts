@@ -70,5 +70,12 @@ export function durableObjectStorage(
   storage: DurableObjectSqlStorage,
   options: DurableObjectStorageOptions,
 ): Storage {
-  return sqlStorage(durableObjectEngine(storage), queueIds(options.queue));
+  return {
+    ...sqlStorage(durableObjectEngine(storage), queueIds(options.queue)),
+    // Only this object writes its SQLite, and every write that can make work claimable (an
+    // enqueue, a retry, a result) goes through its Manager, which pumps after it: there is never
+    // another writer to hear about. Without `subscribe`, the Manager would poll every second and
+    // an idle object would never go without an alarm.
+    subscribe: () => () => {},
+  };
 }

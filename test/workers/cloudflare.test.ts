@@ -1,5 +1,5 @@
 // The Cloudflare host inside workerd: a Durable Object per queue, woken by its alarm.
-import { abortAllDurableObjects, SELF } from "cloudflare:test";
+import { abortAllDurableObjects, env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 
 interface Job {
@@ -9,6 +9,10 @@ interface Job {
   output: unknown;
   error: { message: string } | null;
   attempts: { startedAt: number; endedAt: number | null; outcome: string | null }[];
+}
+
+interface QueueEnv {
+  JOBS: { idFromName(name: string): unknown; get(id: unknown): unknown };
 }
 
 async function enqueue(body: Record<string, unknown>): Promise<Job> {
@@ -61,6 +65,33 @@ describe("Cloudflare host (workerd)", () => {
     expect(job.state).toBe("waiting");
     const done = await until(job.id, "completed");
     expect(done.attempts[0]?.startedAt).toBeGreaterThanOrEqual(job.runAt);
+  });
+
+  it("an idle object has no alarm once its jobs are done (no poll while nothing can arrive)", async () => {
+    const job = await enqueue({
+      name: "email.send",
+      input: { to: "c@example.com", subject: "quiet" },
+      queue: "quiet",
+    });
+    await until(job.id, "completed");
+    const jobs = (env as unknown as QueueEnv).JOBS;
+    const stub = jobs.get(jobs.idFromName("quiet")) as never;
+    const alarm = () =>
+      runInDurableObject(stub, (_instance, state) =>
+        (
+          state as unknown as { storage: { getAlarm(): Promise<number | null> } }
+        ).storage.getAlarm(),
+      );
+    // The last result's write and the wake-up that follows it settle first.
+    const deadline = Date.now() + 5_000;
+    while ((await alarm()) !== null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // A poll would re-arm the alarm within a second of each wake-up.
+    for (let i = 0; i < 6; i++) {
+      expect(await alarm()).toBeNull();
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   });
 
   it("a failing job retries with backoff through alarms", async () => {
