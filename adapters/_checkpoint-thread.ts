@@ -2,9 +2,10 @@
  * The checkpoint thread's code, run by a Node worker with `eval: true`, so neither the sources nor
  * the build need an entry file for it. It is plain CommonJS run as written (no tsx, no bundler),
  * hence a string. It opens one connection per database file with the `libsql` binding found at
- * `workerData.binding`, and every `workerData.intervalMs` checks each file's `PRAGMA data_version`,
- * which moves when another connection committed; only then does it run a PASSIVE checkpoint, which
- * copies committed WAL frames into the database file and never waits for a lock (busy timeout 0).
+ * `workerData.binding` and checks each file's `PRAGMA data_version`, which moves when another
+ * connection committed; only then does it run a PASSIVE checkpoint, which copies committed WAL
+ * frames into the database file and never waits for a lock (busy timeout 0). The check runs every
+ * `workerData.activeMs` while commits come, and backs off to `workerData.idleMs` once none came.
  *
  * Messages in: `{ open: path }`, `{ close: path, id }`. Out: `{ closed: id }` once that file's
  * connection is closed, `{ failed: path }` when a file cannot be opened.
@@ -20,20 +21,32 @@ const { existsSync } = require("node:fs");
 const Database = require(workerData.binding);
 const files = new Map();
 let timer;
+let delay = workerData.activeMs;
 
-function tick() {
+/** Checkpoints the files that changed; says whether any had a new commit. */
+function checkpointChanged() {
+  let moved = false;
   for (const file of files.values()) {
     try {
       const version = file.version.get().data_version;
-      if (version === file.seen) continue;
+      if (version !== file.read) moved = true;
+      file.read = version;
+      if (version === file.copied) continue;
       const result = file.checkpoint.get();
       // Frames left behind (a reader on an older snapshot, another checkpoint running) are tried
       // again at the next tick even if nobody commits meanwhile.
-      if (result.busy === 0 && result.checkpointed === result.log) file.seen = version;
+      if (result.busy === 0 && result.checkpointed === result.log) file.copied = version;
     } catch {
-      file.seen = undefined;
+      file.copied = undefined;
     }
   }
+  return moved;
+}
+
+function tick() {
+  const moved = checkpointChanged();
+  delay = moved ? workerData.activeMs : Math.min(delay * 2, workerData.idleMs);
+  timer = setTimeout(tick, delay);
 }
 
 parentPort.on("message", (message) => {
@@ -46,9 +59,13 @@ parentPort.on("message", (message) => {
         db,
         version: db.prepare("PRAGMA data_version"),
         checkpoint: db.prepare("PRAGMA wal_checkpoint(PASSIVE)"),
-        seen: undefined,
+        read: undefined,
+        copied: undefined,
       });
-      timer ??= setInterval(tick, workerData.intervalMs);
+      if (timer === undefined) {
+        delay = workerData.activeMs;
+        timer = setTimeout(tick, delay);
+      }
     } catch {
       parentPort.postMessage({ failed: message.open });
     }
@@ -59,7 +76,7 @@ parentPort.on("message", (message) => {
       file?.db.close();
     } catch {}
     if (files.size === 0 && timer !== undefined) {
-      clearInterval(timer);
+      clearTimeout(timer);
       timer = undefined;
     }
     parentPort.postMessage({ closed: message.id });

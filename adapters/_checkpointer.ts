@@ -25,13 +25,20 @@ import type { SyncDatabase } from "./_sql/sync-engine.js";
 export const SAFETY_NET_PAGES = 10_000;
 
 /**
- * How often the thread reads each file's `PRAGMA data_version`, ms. Shorter costs more CPU under
- * writes without saving the writer time (25 ms measured no better). Idle, each tick is a thread
- * wake-up (~0.14 ms of CPU on a 2-core VM) and one counter read per file (~0.1 ms): about 0.25 %
- * of one core, which bench C's idle consumer shows (0.17–0.30 % without the thread, 0.47–0.50 %
- * with it).
+ * How often the thread reads each file's `PRAGMA data_version` while commits come, ms. Shorter
+ * costs more CPU under writes without saving the writer time (25 ms measured no better).
  */
-const INTERVAL_MS = 100;
+const ACTIVE_MS = 100;
+
+/**
+ * The longest wait between checks once commits stopped (the wait doubles from 100 ms). Each check
+ * is a thread wake-up (~0.14 ms of CPU on a 2-core VM) and a counter read per file (~0.1 ms): every
+ * 100 ms that was ~0.25 % of one core for an idle process; with this back-off bench C's idle
+ * consumer went from 0.18 % of a core without the thread to 0.26 % with it. Not longer: a burst
+ * after a pause is first checked up to this late, and at ~24,000 WAL pages/s (one-job enqueues,
+ * same VM) a longer wait would let the WAL reach the safety net before the thread copies any.
+ */
+const IDLE_MS = 400;
 
 /** The part of Node's `Worker` used here. */
 interface ThreadWorker {
@@ -107,7 +114,7 @@ async function loadHost(): Promise<Host | undefined> {
       startWorker: () =>
         new threads.Worker(CHECKPOINT_THREAD, {
           eval: true,
-          workerData: { binding, intervalMs: INTERVAL_MS },
+          workerData: { binding, activeMs: ACTIVE_MS, idleMs: IDLE_MS },
           // Not the main thread's flags: `--import tsx` would load a compiler for plain CommonJS.
           execArgv: [],
         }),

@@ -51,14 +51,14 @@ export interface LibsqlStorageOptions {
   /**
    * Who copies the WAL back into a local database file. `background` (default on Node): a worker
    * thread shared by every storage of the process checkpoints each file soon after commits (a
-   * PASSIVE checkpoint when `PRAGMA data_version` moved, checked every 100 ms), and this
-   * connection's own automatic checkpoint is raised from 1000 to 10,000 pages as a safety net, so
-   * commits on the Manager's thread rarely pay a checkpoint's copy and fsyncs (the WAL file can
-   * then grow to ~40 MiB under sustained writes). `inline`: SQLite's default, a checkpoint inside
-   * the commit that crosses 1000 WAL pages. Durability is the same either way. Only for a file
-   * opened with the `libsql` binding: a `file:` url, or a `database` with its `path` (the thread
-   * opens its own `libsql` connection to that path). Bun, Deno, a `client`, `:memory:`, or a
-   * thread that cannot start keep `inline`.
+   * PASSIVE checkpoint when `PRAGMA data_version` moved, checked every 100 ms while commits come,
+   * up to 400 ms apart when idle), and this connection's own automatic checkpoint is raised from
+   * 1000 to 10,000 pages as a safety net, so commits on the Manager's thread rarely pay a
+   * checkpoint's copy and fsyncs (the WAL file can then grow to ~40 MiB under sustained writes).
+   * `inline`: SQLite's default, a checkpoint inside the commit that crosses 1000 WAL pages.
+   * Durability is the same either way. Only for a file opened with the `libsql` binding: a `file:`
+   * url, or a `database` with its `path` (the thread opens its own `libsql` connection to that
+   * path). Bun, Deno, a `client`, `:memory:`, or a thread that cannot start keep `inline`.
    */
   checkpoints?: "background" | "inline";
 }
