@@ -54,6 +54,7 @@ it("the Bun tier passes under real Bun", async () => {
     "bun worker scheduler, every context on one worker > contexts run independently",
   );
   expect(output).toContain("bun:sqlite change notices > the file watch tells a subscriber");
+  expect(output).toContain("checkpoints on Bun > bun:sqlite and the libsql binding keep");
   // Three storage suites, the scheduler suite twice (a worker each, one shared), the host cases
   // and the change notices.
   expect(passed).toBeGreaterThanOrEqual(130);
