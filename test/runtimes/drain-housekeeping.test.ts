@@ -3,10 +3,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createManager, type Storage } from "shiftwork";
+import { createManager } from "shiftwork";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { nodeThreadScheduler } from "shiftwork/runtimes/node";
 import { afterAll, expect, it } from "vitest";
+import { countCalls } from "../_count-calls.js";
 import { sourceExecArgv } from "./_node.js";
 import * as jobs from "./fixtures/shared-jobs.js";
 
@@ -15,17 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it("2,000 jobs through 8 Workers on 2 threads: one rescue sweep, a handful of wake-up queries", async () => {
   const inner = libsqlStorage({ url: `file:${join(dir, "drain.db")}` });
-  const calls = new Map<string, number>();
-  const storage = new Proxy(inner, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        calls.set(String(key), (calls.get(String(key)) ?? 0) + 1);
-        return value.apply(target, args);
-      };
-    },
-  }) as Storage;
+  const { storage, calls } = countCalls(inner);
   const manager = createManager({
     storage,
     scheduler: nodeThreadScheduler({

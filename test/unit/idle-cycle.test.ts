@@ -6,6 +6,7 @@ import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { memoryStorage } from "shiftwork/adapters/memory";
 import * as v from "valibot";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { countCalls } from "../_count-calls.js";
 import { settle, setup } from "./_harness.js";
 
 const T0 = 1_700_000_000_000;
@@ -19,22 +20,6 @@ afterEach(() => {
 
 const tick = defineJob({ name: "tick", input: v.object({}), run: async () => {} });
 
-/** Counts each Storage verb called through the returned storage. */
-function counted(inner: Storage): { storage: Storage; calls: Map<string, number> } {
-  const calls = new Map<string, number>();
-  const storage = new Proxy(inner, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver);
-      if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        calls.set(String(key), (calls.get(String(key)) ?? 0) + 1);
-        return value.apply(target, args);
-      };
-    },
-  }) as Storage;
-  return { storage, calls };
-}
-
 // The memory adapter tells subscribers of its own requeues; libSQL's own commits raise no notice,
 // so the skip is tested on both.
 const storages: [string, () => Storage][] = [
@@ -44,7 +29,7 @@ const storages: [string, () => Storage][] = [
 
 describe.each(storages)("%s", (_name, makeStorage) => {
   it("five jobs enqueued one by one to an idle Worker: five claims, five results that claimed nothing", async () => {
-    const { storage, calls } = counted(makeStorage());
+    const { storage, calls } = countCalls(makeStorage());
     const { manager } = setup({ jobs: [tick], workers: { tick: 1 }, storage });
     await manager.start();
     await settle();
