@@ -52,10 +52,29 @@ describe("GET /openapi.json", () => {
   });
 
   it("describes request bodies and queries from the schemas that validate them", async () => {
+    interface SchemaObject {
+      required?: string[];
+      properties: Record<string, unknown>;
+      additionalProperties?: unknown;
+    }
+    interface Parameter {
+      name: string;
+      schema: { enum?: string[] };
+    }
     const doc = (await (await createApp(manager).request("/openapi.json")).json()) as {
-      paths: Record<string, Record<string, { requestBody?: any; parameters?: any[] }>>;
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            requestBody?: { content: Record<string, { schema: SchemaObject }> };
+            parameters?: Parameter[];
+          }
+        >
+      >;
     };
-    const body = doc.paths["/jobs"]?.post?.requestBody.content["application/json"].schema;
+    const body = doc.paths["/jobs"]?.post?.requestBody?.content["application/json"]
+      ?.schema as SchemaObject;
     expect(body.required).toEqual(["name"]);
     expect(Object.keys(body.properties).sort()).toEqual(
       ["attempts", "delay", "input", "key", "name", "priority", "queue", "runAt"].sort(),
@@ -64,11 +83,11 @@ describe("GET /openapi.json", () => {
     expect(body.properties.priority).toMatchObject({ type: "integer", maximum: 1_000_000 });
     expect(JSON.stringify(body.properties.delay)).toContain("ms|s|m|h|d");
     const params = doc.paths["/jobs"]?.get?.parameters ?? [];
-    expect(params.map((p: { name: string }) => p.name).sort()).toEqual(
+    expect(params.map((p) => p.name).sort()).toEqual(
       ["cursor", "limit", "name", "queue", "state"].sort(),
     );
-    const state = params.find((p: { name: string }) => p.name === "state");
-    expect(state.schema.enum).toEqual(["waiting", "active", "completed", "failed", "cancelled"]);
+    const state = params.find((p) => p.name === "state");
+    expect(state?.schema.enum).toEqual(["waiting", "active", "completed", "failed", "cancelled"]);
   });
 
   it("a document that breaks the 3.1 rules is refused by the same validator", async () => {
