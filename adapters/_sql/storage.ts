@@ -11,7 +11,7 @@ import {
   checkQueue,
   checkResults,
 } from "../../src/port-schemas.js";
-import type { ClaimedJob, NewJob, Storage } from "../../src/ports.js";
+import type { NewJob, Storage } from "../../src/ports.js";
 import type { SqlEngine, Verb } from "./driver.js";
 import { enqueueGroup } from "./enqueue-group.js";
 import { type IdCodec, sqlVerbs } from "./verbs.js";
@@ -76,9 +76,7 @@ export function sqlStorage(
       const claims = checkClaims(requests);
       return write(function* () {
         const written = yield* verbs.record(checked, now);
-        const claimed: ClaimedJob[][] = [];
-        for (const claim of claims) claimed.push(yield* verbs.claim(claim));
-        return { written, claimed };
+        return { written, claimed: yield* verbs.claimEach(claims) };
       });
     },
     rescueExpired(now) {

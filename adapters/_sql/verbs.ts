@@ -147,6 +147,71 @@ export function sqlVerbs(codec: IdCodec) {
     return seqs.map((seq) => seq !== null && written.has(seq));
   }
 
+  /** Claims ready jobs for one request (delayed jobs due by then must have been promoted). */
+  function* claimReady({ limit, leaseMs, now, ...filter }: ClaimRequest): Verb<ClaimedJob[]> {
+    const where = filterSql(filter);
+    const token = crypto.randomUUID();
+    const expires = now + leaseMs;
+    yield q(
+      `UPDATE shiftwork_jobs SET
+         state = 'active',
+         attempt = attempt + 1,
+         lease_token = ? || '.' || seq,
+         lease_expires_at = ?,
+         updated_at = ?,
+         attempts = json_insert(attempts, '$[#]', json_object(
+           'attempt', attempt + 1, 'startedAt', ?, 'endedAt', NULL, 'outcome', NULL, 'error', NULL))
+       WHERE seq IN (
+         SELECT seq FROM shiftwork_jobs
+         WHERE state = 'waiting' AND run_at <= ?${where.sql} AND ${NOT_PAUSED}
+         ORDER BY priority, run_at, seq
+         LIMIT ?)`,
+      token,
+      expires,
+      now,
+      now,
+      now,
+      ...where.args,
+      limit,
+    );
+    // The claimed rows come back as one JSON value rather than through RETURNING: on libSQL's
+    // binding a returned row costs about a microsecond per column, a JSON array a tenth of that.
+    // They are found by their lease (the index on active leases, then this claim's token).
+    const { rows } = yield q(
+      `SELECT json_group_array(json_array(${JSON_COLUMNS})) AS rows FROM (
+         SELECT * FROM shiftwork_jobs
+         WHERE state = 'active' AND lease_expires_at = ? AND lease_token > ? AND lease_token < ?)`,
+      expires,
+      `${token}.`,
+      `${token}/`,
+    );
+    // In claim order (a sort here, not a temporary B-tree in SQLite).
+    return (JSON.parse(String(rows[0]?.rows ?? "[]")) as unknown[][])
+      .map((values) => valuesToJob(values, codec.idOf) as ClaimedJob)
+      .sort((a, b) => a.priority - b.priority || a.runAt - b.runAt || a.seq - b.seq);
+  }
+
+  /**
+   * Claims for each request in order (`[i]` for `requests[i]`). Delayed jobs that fell due join the
+   * ready set first, once per distinct `now` (the index keeps it a range search), not once per
+   * request.
+   */
+  function* claimEach(requests: readonly ClaimRequest[]): Verb<ClaimedJob[][]> {
+    const claimed: ClaimedJob[][] = [];
+    let promotedAt: number | undefined;
+    for (const request of requests) {
+      if (request.now !== promotedAt) {
+        yield q(
+          "UPDATE shiftwork_jobs SET state = 'waiting' WHERE state = 'delayed' AND run_at <= ?",
+          request.now,
+        );
+        promotedAt = request.now;
+      }
+      claimed.push(yield* claimReady(request));
+    }
+    return claimed;
+  }
+
   return {
     /** Creates or upgrades the schema inside one write transaction, refusing newer or foreign ones. */
     *migrate(): Verb<void> {
@@ -241,53 +306,11 @@ export function sqlVerbs(codec: IdCodec) {
       return out;
     },
 
-    *claim({ limit, leaseMs, now, ...filter }: ClaimRequest): Verb<ClaimedJob[]> {
-      // Delayed jobs that fell due join the ready set; the index keeps this a range search.
-      yield q(
-        "UPDATE shiftwork_jobs SET state = 'waiting' WHERE state = 'delayed' AND run_at <= ?",
-        now,
-      );
-      const where = filterSql(filter);
-      const token = crypto.randomUUID();
-      const expires = now + leaseMs;
-      yield q(
-        `UPDATE shiftwork_jobs SET
-           state = 'active',
-           attempt = attempt + 1,
-           lease_token = ? || '.' || seq,
-           lease_expires_at = ?,
-           updated_at = ?,
-           attempts = json_insert(attempts, '$[#]', json_object(
-             'attempt', attempt + 1, 'startedAt', ?, 'endedAt', NULL, 'outcome', NULL, 'error', NULL))
-         WHERE seq IN (
-           SELECT seq FROM shiftwork_jobs
-           WHERE state = 'waiting' AND run_at <= ?${where.sql} AND ${NOT_PAUSED}
-           ORDER BY priority, run_at, seq
-           LIMIT ?)`,
-        token,
-        expires,
-        now,
-        now,
-        now,
-        ...where.args,
-        limit,
-      );
-      // The claimed rows come back as one JSON value rather than through RETURNING: on libSQL's
-      // binding a returned row costs about a microsecond per column, a JSON array a tenth of that.
-      // They are found by their lease (the index on active leases, then this claim's token).
-      const { rows } = yield q(
-        `SELECT json_group_array(json_array(${JSON_COLUMNS})) AS rows FROM (
-           SELECT * FROM shiftwork_jobs
-           WHERE state = 'active' AND lease_expires_at = ? AND lease_token > ? AND lease_token < ?)`,
-        expires,
-        `${token}.`,
-        `${token}/`,
-      );
-      // In claim order (a sort here, not a temporary B-tree in SQLite).
-      return (JSON.parse(String(rows[0]?.rows ?? "[]")) as unknown[][])
-        .map((values) => valuesToJob(values, codec.idOf) as ClaimedJob)
-        .sort((a, b) => a.priority - b.priority || a.runAt - b.runAt || a.seq - b.seq);
+    *claim(request: ClaimRequest): Verb<ClaimedJob[]> {
+      return (yield* claimEach([request]))[0] as ClaimedJob[];
     },
+
+    claimEach,
 
     *extendLeases(leases: readonly Lease[], leaseMs: number, now: number): Verb<LeaseStatus[]> {
       const pairs = leases.map((l) => [codec.seqOf(l.id), l.token]);
