@@ -43,57 +43,47 @@ afterEach(() => {
   stops = [];
 });
 
+/** Notices of `file` through a fake watch, the poll an hour away, with one counting listener. */
+function watched(file: string) {
+  const watch = fakeWatch();
+  const version = counter();
+  const notices = changeNotices({
+    version: version.read,
+    pollMs: HOUR,
+    watch: { file, watchFolder: watch.watchFolder },
+  });
+  const heard = { count: 0 };
+  stops.push(notices.subscribe(() => heard.count++));
+  return { watch, version, heard };
+}
+
 describe("change notices", () => {
   it("a notice of the WAL confirmed by the counter tells the listeners; the poll an hour away", async () => {
-    const watch = fakeWatch();
-    const version = counter();
-    const notices = changeNotices({
-      version: version.read,
-      pollMs: HOUR,
-      watch: { file: "/data/jobs.db", watchFolder: watch.watchFolder },
-    });
-    let heard = 0;
-    stops.push(notices.subscribe(() => heard++));
+    const { watch, version, heard } = watched("/data/jobs.db");
     expect(watch.state.folder).toBe("/data");
     // A write of this process: the files change, the counter as this connection sees it does not.
     watch.emit("jobs.db-wal");
     await sleep(80);
-    expect(heard).toBe(0);
+    expect(heard.count).toBe(0);
     version.value++;
     watch.emit("jobs.db-wal");
     await sleep(20);
-    expect(heard).toBe(1);
+    expect(heard.count).toBe(1);
   });
 
   it("a notice that comes before the commit is visible is looked at again", async () => {
-    const watch = fakeWatch();
-    const version = counter();
-    const notices = changeNotices({
-      version: version.read,
-      pollMs: HOUR,
-      watch: { file: "jobs.db", watchFolder: watch.watchFolder },
-    });
-    let heard = 0;
-    stops.push(notices.subscribe(() => heard++));
+    const { watch, version, heard } = watched("jobs.db");
     expect(watch.state.folder).toBe(".");
     watch.emit("jobs.db-wal");
     await sleep(0);
     // The writer publishes its commit only now, with no further notice.
     version.value++;
-    for (let i = 0; i < 100 && heard === 0; i++) await sleep(5);
-    expect(heard).toBe(1);
+    for (let i = 0; i < 100 && heard.count === 0; i++) await sleep(5);
+    expect(heard.count).toBe(1);
   });
 
   it("a burst of notices costs one read of the counter; other files are ignored", async () => {
-    const watch = fakeWatch();
-    const version = counter();
-    const notices = changeNotices({
-      version: version.read,
-      pollMs: HOUR,
-      watch: { file: "/data/jobs.db", watchFolder: watch.watchFolder },
-    });
-    let heard = 0;
-    stops.push(notices.subscribe(() => heard++));
+    const { watch, version, heard } = watched("/data/jobs.db");
     const baseline = version.reads;
     version.value++;
     for (let i = 0; i < 50; i++) watch.emit(i % 2 ? "jobs.db-wal" : "jobs.db");
@@ -101,12 +91,12 @@ describe("change notices", () => {
     await sleep(0);
     await sleep(0);
     expect(version.reads - baseline).toBe(1);
-    expect(heard).toBe(1);
+    expect(heard.count).toBe(1);
     version.value++;
     watch.emit("other.db-wal");
     watch.emit("jobs.db-shm");
     await sleep(80);
-    expect(heard).toBe(1);
+    expect(heard.count).toBe(1);
   });
 
   it("without a watch the poll does it all; unsubscribing the last listener stops everything", async () => {

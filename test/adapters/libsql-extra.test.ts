@@ -10,6 +10,7 @@ import { runVerbSync } from "../../adapters/_sql/driver.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "../../adapters/_sql/schema.js";
 import { plainIds } from "../../adapters/_sql/storage.js";
 import { sqlVerbs } from "../../adapters/_sql/verbs.js";
+import { expectNoticesOfOther } from "../_notices-of-other.js";
 import { dumpSchema } from "./_schema-dump.js";
 
 let dir = "";
@@ -316,45 +317,19 @@ describe("libsql change notices", () => {
 
   it("the file watch tells a subscriber of each commit of another handle, the poll an hour away", async () => {
     const file = join(dir, "watch.db");
-    const a = libsqlStorage({ url: `file:${file}`, changePollInterval: 3_600_000 });
-    const b = libsqlStorage({ url: `file:${file}` });
-    await a.migrate();
-    await b.migrate();
-    let heard = 0;
-    const unsubscribe = a.subscribe?.(() => heard++);
-    // a's own commits change the files too, but not data_version as a sees it: no notice.
-    await a.enqueue([newJob()], T0);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(heard).toBe(0);
-    for (let i = 1; i <= 3; i++) {
-      await b.enqueue([newJob()], T0);
-      for (let j = 0; j < 400 && heard < i; j++)
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      expect(heard).toBe(i);
-    }
-    unsubscribe?.();
-    await a.close?.();
-    await b.close?.();
+    await expectNoticesOfOther(
+      libsqlStorage({ url: `file:${file}`, changePollInterval: 3_600_000 }),
+      libsqlStorage({ url: `file:${file}` }),
+      { commits: 3 },
+    );
   });
 
   it("a database passed in with its path is watched too", async () => {
     const file = join(dir, "db-path.db");
-    const a = libsqlStorage({
-      database: new Database(file),
-      path: file,
-      changePollInterval: 3_600_000,
-    });
-    const b = libsqlStorage({ url: `file:${file}` });
-    await a.migrate();
-    await b.migrate();
-    let heard = 0;
-    const unsubscribe = a.subscribe?.(() => heard++);
-    await b.enqueue([newJob()], T0);
-    for (let j = 0; j < 400 && heard === 0; j++)
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(heard).toBe(1);
-    unsubscribe?.();
-    await a.close?.();
-    await b.close?.();
+    await expectNoticesOfOther(
+      libsqlStorage({ database: new Database(file), path: file, changePollInterval: 3_600_000 }),
+      libsqlStorage({ url: `file:${file}` }),
+      { ownFirst: false },
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createManager, defineJob, type JobEvent } from "shiftwork";
+import { createManager, defineJob, type JobEvent, type Storage } from "shiftwork";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { inlineScheduler } from "shiftwork/runtimes/inline";
 import * as v from "valibot";
@@ -18,6 +18,19 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "shiftwork-libsql-manager-"));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * A Manager of `echo` on `storage` whose rescue sweep is an hour away: nothing but a change notice
+ * or its wake-up slot can start a job it did not enqueue itself.
+ */
+const echoManager = (storage: Storage, workers: Record<string, number>) =>
+  createManager({
+    storage,
+    scheduler: inlineScheduler(),
+    jobs: [echo],
+    workers,
+    rescueInterval: "1h",
+  });
 
 /**
  * Completion times by job id, recorded from the start: a job may complete before the enqueue
@@ -40,14 +53,8 @@ const completions = (manager: EventTarget) => {
 };
 
 it("a Manager on a libSQL file runs jobs, and a delayed job not before its time", async () => {
-  const manager = createManager({
-    storage: libsqlStorage({ url: `file:${join(dir, "m.db")}` }),
-    scheduler: inlineScheduler(),
-    jobs: [echo],
-    workers: { echo: 2 },
-    // Nothing but the wake-up slot armed for the delayed job's time can start it.
-    rescueInterval: "1h",
-  });
+  // Nothing but the wake-up slot armed for the delayed job's time can start it.
+  const manager = echoManager(libsqlStorage({ url: `file:${join(dir, "m.db")}` }), { echo: 2 });
   const completion = completions(manager);
   await manager.start();
   const now = Date.now();
@@ -63,14 +70,8 @@ it("a Manager on a libSQL file runs jobs, and a delayed job not before its time"
 
 it("a job enqueued through another handle (process) is noticed through data_version, not a poll", async () => {
   const file = join(dir, "two.db");
-  const manager = createManager({
-    storage: libsqlStorage({ url: `file:${file}` }),
-    scheduler: inlineScheduler(),
-    jobs: [echo],
-    workers: { echo: 1 },
-    // Without the change notice, nothing would wake this Manager for an hour.
-    rescueInterval: "1h",
-  });
+  // Without the change notice, nothing would wake this Manager for an hour.
+  const manager = echoManager(libsqlStorage({ url: `file:${file}` }), { echo: 1 });
   const completion = completions(manager);
   await manager.start();
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -98,22 +99,14 @@ it("a job enqueued through another handle (process) is noticed through data_vers
 
 it("another handle's enqueue wakes the Manager through the file watch, the poll an hour away", async () => {
   const file = join(dir, "watched.db");
-  const manager = createManager({
-    // The data_version poll is only the fallback of the watch: put it out of the way.
-    storage: libsqlStorage({ url: `file:${file}`, changePollInterval: 3_600_000 }),
-    scheduler: inlineScheduler(),
-    jobs: [echo],
-    workers: { echo: 1 },
-    rescueInterval: "1h",
-  });
+  // The data_version poll is only the fallback of the watch: put it out of the way.
+  const manager = echoManager(
+    libsqlStorage({ url: `file:${file}`, changePollInterval: 3_600_000 }),
+    { echo: 1 },
+  );
   const completion = completions(manager);
   await manager.start();
-  const other = createManager({
-    storage: libsqlStorage({ url: `file:${file}` }),
-    scheduler: inlineScheduler(),
-    jobs: [echo],
-    workers: {},
-  });
+  const other = echoManager(libsqlStorage({ url: `file:${file}` }), {});
   await other.start();
   for (const text of ["one", "two", "three"]) {
     const job = await other.enqueue(echo, { text });
