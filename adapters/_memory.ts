@@ -15,6 +15,7 @@ import {
 import type {
   Attempt,
   ClaimedJob,
+  ClaimRequest,
   JobRecord,
   JobResult,
   Json,
@@ -128,7 +129,49 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
     }
   };
 
-  const storage: Storage = {
+  /** A claim of checked arguments. */
+  const claimChecked = ({ queues, names, limit, leaseMs, now }: ClaimRequest): ClaimedJob[] => {
+    const ready = [...jobs.values()]
+      .filter(
+        (job) =>
+          job.state === "waiting" &&
+          job.runAt <= now &&
+          !paused.has(job.queue) &&
+          (!queues?.length || queues.includes(job.queue)) &&
+          (!names?.length || names.includes(job.name)),
+      )
+      .sort(rules.compareReady)
+      .slice(0, limit);
+    return ready.map((job) => {
+      job.state = "active";
+      job.attempt += 1;
+      job.leaseToken = crypto.randomUUID();
+      job.leaseExpiresAt = now + leaseMs;
+      job.updatedAt = now;
+      job.attempts.push({
+        attempt: job.attempt,
+        startedAt: now,
+        endedAt: null,
+        outcome: null,
+        error: null,
+      });
+      return copy(job) as ClaimedJob;
+    });
+  };
+
+  /** A write of checked results. */
+  const recordChecked = (checked: readonly JobResult[], now: number): boolean[] => {
+    const written = checked.map((result) => {
+      const job = jobs.get(result.id);
+      if (!job || !rules.holdsLease(job, result.token)) return false;
+      apply(job, result, now);
+      return true;
+    });
+    if (checked.some((r, i) => written[i] && REQUEUES.has(r.kind))) notify();
+    return written;
+  };
+
+  return {
     name: "memory",
     migrate() {},
 
@@ -157,33 +200,7 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
     },
 
     claim(request) {
-      const { queues, names, limit, leaseMs, now } = checkClaim(request);
-      const ready = [...jobs.values()]
-        .filter(
-          (job) =>
-            job.state === "waiting" &&
-            job.runAt <= now &&
-            !paused.has(job.queue) &&
-            (!queues?.length || queues.includes(job.queue)) &&
-            (!names?.length || names.includes(job.name)),
-        )
-        .sort(rules.compareReady)
-        .slice(0, limit);
-      return ready.map((job) => {
-        job.state = "active";
-        job.attempt += 1;
-        job.leaseToken = crypto.randomUUID();
-        job.leaseExpiresAt = now + leaseMs;
-        job.updatedAt = now;
-        job.attempts.push({
-          attempt: job.attempt,
-          startedAt: now,
-          endedAt: null,
-          outcome: null,
-          error: null,
-        });
-        return copy(job) as ClaimedJob;
-      });
+      return claimChecked(checkClaim(request));
     },
 
     extendLeases(leases, leaseMs, now) {
@@ -196,24 +213,16 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
     },
 
     record(results, now) {
-      const checked = checkResults(results, now);
-      const written = checked.map((result) => {
-        const job = jobs.get(result.id);
-        if (!job || !rules.holdsLease(job, result.token)) return false;
-        apply(job, result, now);
-        return true;
-      });
-      if (checked.some((r, i) => written[i] && REQUEUES.has(r.kind))) notify();
-      return written;
+      return recordChecked(checkResults(results, now), now);
     },
 
     recordAndClaim(results, requests, now) {
-      checkResults(results, now);
+      const checked = checkResults(results, now);
       const claims = checkClaims(requests);
-      // Synchronous, so as atomic as one transaction. Its own verbs, not `this`'s: a wrapper made
-      // by spreading this object must not have its overrides called from in here.
-      const written = storage.record(results, now) as boolean[];
-      return { written, claimed: claims.map((claim) => storage.claim(claim) as ClaimedJob[]) };
+      // Synchronous, so as atomic as one transaction. The checked halves, not `this`'s verbs: a
+      // wrapper made by spreading this object must not have its overrides called from in here.
+      const written = recordChecked(checked, now);
+      return { written, claimed: claims.map(claimChecked) };
     },
 
     rescueExpired(now) {
@@ -374,5 +383,4 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
       return earliest;
     },
   };
-  return storage;
 }
