@@ -1,8 +1,7 @@
 import * as v from "valibot";
 import type { PlannedJob } from "./_plan.js";
-import { markTrusted } from "./_trust.js";
 import { UnknownJobError, ValidationError } from "./errors.js";
-import { type EnqueueOptions, enqueueOptionsSchema } from "./options.js";
+import { type EnqueueOptions, enqueueOptionsSchema, type ParsedEnqueueOptions } from "./options.js";
 import type { NewJob } from "./ports.js";
 import { asJson, parseOrThrow, toIssues } from "./validate.js";
 
@@ -12,6 +11,8 @@ export interface EnqueueItem {
   input: unknown;
   options?: EnqueueOptions;
 }
+
+const NO_OPTIONS: ParsedEnqueueOptions = Object.freeze({});
 
 /**
  * Checks one enqueue against its definition and turns it into the row storage inserts. Throws,
@@ -43,13 +44,12 @@ export function prepareJob(
       toIssues(`${prefix}input`, parsed.issues),
     );
   }
-  const options = parseOrThrow(
-    enqueueOptionsSchema,
-    item.options ?? {},
-    "enqueue options",
-    `${prefix}options`,
-  );
-  return markTrusted({
+  // Most enqueues pass no options: nothing to parse then.
+  const options =
+    item.options === undefined
+      ? NO_OPTIONS
+      : parseOrThrow(enqueueOptionsSchema, item.options, "enqueue options", `${prefix}options`);
+  return {
     name: definition.name,
     queue: options.queue ?? definition.queue ?? "default",
     input: asJson(item.input, `input of "${definition.name}"`, `${prefix}input`),
@@ -57,5 +57,5 @@ export function prepareJob(
     runAt: options.runAt ?? now + (options.delay ?? 0),
     maxAttempts: options.attempts ?? policy.attempts,
     key: options.key ?? null,
-  });
+  };
 }

@@ -59,10 +59,10 @@ const result = v.variant("kind", [
 
 const newJobs = v.array(newJob);
 
-/** Checks an enqueue batch; jobs the Manager prepared pass as they are. */
+/** Checks an enqueue batch; a batch the Manager prepared passes as it is. */
 export const checkNewJobs = (jobs: unknown, now: unknown): readonly NewJob[] => {
   parseOrThrow(time, now, "enqueue", "now");
-  if (Array.isArray(jobs) && jobs.every(isTrusted)) return jobs;
+  if (isTrusted(jobs)) return jobs as NewJob[];
   return parseOrThrow(newJobs, jobs, "enqueue", "jobs") as NewJob[];
 };
 

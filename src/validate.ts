@@ -80,9 +80,36 @@ export function jsonIssues(value: unknown, root: string): Issue[] {
   return issues;
 }
 
+/**
+ * Whether `value` is plain JSON, without building a path or a set: the common case of every enqueue
+ * answered in one allocation-free walk. A cycle shows as depth beyond {@link MAX_DEPTH}, and any
+ * doubt sends the caller to {@link jsonIssues}, which says exactly what is wrong.
+ */
+function isPlainJson(item: unknown, depth: number): boolean {
+  if (item === null || typeof item === "string" || typeof item === "boolean") return true;
+  if (typeof item === "number") return Number.isFinite(item);
+  if (typeof item !== "object" || depth > MAX_DEPTH) return false;
+  if (Array.isArray(item)) {
+    for (let i = 0; i < item.length; i++) {
+      const element = item[i];
+      if (element === undefined || !isPlainJson(element, depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(item);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in item) {
+    if (!Object.hasOwn(item, key)) continue;
+    const element = (item as Record<string, unknown>)[key];
+    if (element !== undefined && !isPlainJson(element, depth + 1)) return false;
+  }
+  return true;
+}
+
 /** Returns `value` as {@link Json}, or throws a {@link ValidationError} saying what is not JSON. */
 export function asJson(value: unknown, what: string, root: string): Json {
   if (value === undefined) return null;
+  if (isPlainJson(value, 0)) return value as Json;
   const issues = jsonIssues(value, root);
   if (issues.length > 0) throw new ValidationError(what, issues);
   return value as Json;

@@ -18,11 +18,14 @@ const request = (): ClaimRequest => ({ limit: 1, leaseMs: 1000, now: 1 });
 const results = (): JobResult[] => [{ id: "1", token: "t", kind: "completed", output: null }];
 
 it("marked values pass as they are, unchecked ones are parsed (copied) by the schema", () => {
-  const jobs = [markTrusted(job())];
+  const jobs = markTrusted([job()]);
   expect(checkNewJobs(jobs, 1)).toBe(jobs);
   const plainJobs = [job()];
   expect(checkNewJobs(plainJobs, 1)).not.toBe(plainJobs);
   expect(checkNewJobs(plainJobs, 1)).toEqual(plainJobs);
+  // The mark is on the batch: marked jobs in an array the Manager did not mark are checked.
+  const regrouped = [markTrusted(job())];
+  expect(checkNewJobs(regrouped, 1)).not.toBe(regrouped);
 
   const claim = markTrusted(request());
   expect(checkClaim(claim)).toBe(claim);
