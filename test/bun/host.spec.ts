@@ -135,15 +135,19 @@ describe("Bun host on Web Workers", () => {
       workers: { spin: 2 },
     });
     await manager.start();
-    // Listen first: an idle worker may start a job before the enqueue that follows returns.
-    const active = new Promise((resolve) =>
-      manager.addEventListener("active", resolve, { once: true }),
+    // Listen first: an idle worker may start a job before the enqueue that follows returns. Stop
+    // once both jobs are in flight: a job claimed after stop began goes back to storage instead.
+    let started = 0;
+    const bothActive = new Promise<void>((resolve) =>
+      manager.addEventListener("active", () => {
+        if (++started === 2) resolve();
+      }),
     );
     const jobs = [
       await manager.enqueue(threadJobs.spin, { ms: 150 }),
       await manager.enqueue(threadJobs.spin, { ms: 150 }),
     ];
-    await active;
+    await bothActive;
     await manager.stop();
     for (const job of jobs) expect((await manager.get(job.id))?.state).toBe("completed");
     expect(manager.workers().map((w) => w.state)).toEqual(["stopped", "stopped"]);
