@@ -1,6 +1,13 @@
 import type { EnqueueResult, NewJob } from "../../src/ports.js";
 
-type Write = (jobs: NewJob[], now: number) => EnqueueResult[] | Promise<EnqueueResult[]>;
+/** Jobs stored with one clock: the jobs of consecutive calls that passed the same `now`. */
+export interface EnqueueRun {
+  jobs: NewJob[];
+  now: number;
+}
+
+/** Writes runs in one transaction; per run, its results. Synchronous engines answer at once. */
+type Write = (runs: EnqueueRun[]) => EnqueueResult[][] | Promise<EnqueueResult[][]>;
 
 interface Pending {
   jobs: readonly NewJob[];
@@ -12,50 +19,57 @@ interface Pending {
 /**
  * Group commit for enqueues: the calls made in one turn of the microtask queue (64 concurrent
  * callers, say) are written in one transaction, and each call resolves once that transaction has
- * committed, so an enqueue that returned is still on disk. Calls keep their order (FIFO holds);
- * only calls with the same `now` share a transaction, so each job is stored with its own clock.
- * When a shared transaction fails, each call is tried alone, so one caller's failure stays its own.
+ * committed, so an enqueue that returned is still on disk. Calls keep their order (FIFO holds).
+ * Each job is stored with its own call's clock: calls with different `now`s go in as separate runs
+ * of the same transaction. When a shared transaction fails, each call is tried alone, so one
+ * caller's failure stays its own.
  */
 export function enqueueGroup(
   write: Write,
 ): (jobs: readonly NewJob[], now: number) => Promise<EnqueueResult[]> {
   let pending: Pending[] = [];
 
-  const settleAlone = async (call: Pending) => {
+  // A synchronous engine's answer is used at once, with no await: every call of a batch then
+  // resolves in the same microtask turn, so concurrent callers come back together and their next
+  // enqueues share the next transaction. Awaiting between writes split them into staggered
+  // cohorts (64 callers fell apart into transactions of 1 to 15 jobs within a few flushes).
+  const settle = (calls: readonly Pending[], out: EnqueueResult[][]) => {
+    // Runs hold the calls' jobs in call order, so the flat results split back call by call.
+    const results = out.flat();
+    let at = 0;
+    for (const { jobs, resolve } of calls) {
+      resolve(results.slice(at, at + jobs.length));
+      at += jobs.length;
+    }
+  };
+
+  const attempt = (calls: Pending[]): Promise<void> | undefined => {
+    const out = write(runsOf(calls));
+    if (!isPromise(out)) {
+      settle(calls, out);
+      return undefined;
+    }
+    return out.then((results) => settle(calls, results));
+  };
+
+  const alone = (call: Pending): Promise<void> | undefined => {
     try {
-      call.resolve(await write([...call.jobs], call.now));
+      return attempt([call])?.catch(call.reject);
     } catch (error) {
       call.reject(error);
+      return undefined;
     }
   };
 
   const flush = async () => {
     const batch = pending;
     pending = [];
-    for (let i = 0; i < batch.length; ) {
-      let end = i + 1;
-      while (end < batch.length && (batch[end] as Pending).now === (batch[i] as Pending).now) end++;
-      const run = batch.slice(i, end);
-      i = end;
-      if (run.length === 1) {
-        await settleAlone(run[0] as Pending);
-        continue;
-      }
-      let results: EnqueueResult[];
-      try {
-        results = await write(
-          run.flatMap((call) => call.jobs),
-          (run[0] as Pending).now,
-        );
-      } catch {
-        for (const call of run) await settleAlone(call);
-        continue;
-      }
-      let at = 0;
-      for (const call of run) {
-        call.resolve(results.slice(at, at + call.jobs.length));
-        at += call.jobs.length;
-      }
+    if (batch.length === 1) return alone(batch[0] as Pending);
+    try {
+      const written = attempt(batch);
+      if (written) await written;
+    } catch {
+      for (const call of batch) await alone(call);
     }
   };
 
@@ -66,3 +80,17 @@ export function enqueueGroup(
       if (pending.length === 1) queueMicrotask(() => void flush());
     });
 }
+
+/** Consecutive calls with the same `now` make one run (one statement for all their jobs). */
+function runsOf(calls: readonly Pending[]): EnqueueRun[] {
+  const runs: EnqueueRun[] = [];
+  for (const call of calls) {
+    const last = runs[runs.length - 1];
+    if (last && last.now === call.now) last.jobs.push(...call.jobs);
+    else runs.push({ jobs: [...call.jobs], now: call.now });
+  }
+  return runs;
+}
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown } | null)?.then === "function";

@@ -11,9 +11,9 @@ import {
   checkQueue,
   checkResults,
 } from "../../src/port-schemas.js";
-import type { NewJob, Storage } from "../../src/ports.js";
+import type { EnqueueResult, NewJob, Storage } from "../../src/ports.js";
 import type { SqlEngine, Verb } from "./driver.js";
-import { enqueueGroup } from "./enqueue-group.js";
+import { type EnqueueRun, enqueueGroup } from "./enqueue-group.js";
 import { type IdCodec, sqlVerbs } from "./verbs.js";
 
 /** Ids are the sequence number as a decimal string. */
@@ -50,7 +50,15 @@ export function sqlStorage(
     jobs.length === 1 && jobs[0]?.key === null && engine.single
       ? engine.single(() => verbs.enqueue(jobs, now))
       : write(() => verbs.enqueue(jobs, now));
-  const grouped = options.groupEnqueues ? enqueueGroup(writeJobs) : undefined;
+  const writeRuns = (runs: EnqueueRun[]) =>
+    runs.length === 1
+      ? maybeThen(writeJobs((runs[0] as EnqueueRun).jobs, (runs[0] as EnqueueRun).now), (r) => [r])
+      : write(function* () {
+          const out: EnqueueResult[][] = [];
+          for (const run of runs) out.push(yield* verbs.enqueue(run.jobs, run.now));
+          return out;
+        });
+  const grouped = options.groupEnqueues ? enqueueGroup(writeRuns) : undefined;
   return {
     name: engine.name,
     engine,
@@ -119,4 +127,11 @@ export function sqlStorage(
     },
     close: () => engine.close?.(),
   };
+}
+
+/** `f` of a value, or of a promise's value: a synchronous engine's answer stays synchronous. */
+function maybeThen<T, U>(value: T | Promise<T>, f: (value: T) => U): U | Promise<U> {
+  return typeof (value as { then?: unknown } | null)?.then === "function"
+    ? (value as Promise<T>).then(f)
+    : f(value as T);
 }
