@@ -73,6 +73,7 @@ const claimRequest = v.object({
   limit: v.pipe(int, v.minValue(1), v.maxValue(10_000)),
   leaseMs: v.pipe(int, v.minValue(1)),
   now: time,
+  first: v.optional(text),
 });
 const claimRequests = v.array(claimRequest);
 

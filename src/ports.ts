@@ -114,6 +114,12 @@ export interface ClaimRequest extends ClaimFilter {
   limit: number;
   leaseMs: number;
   now: number;
+  /**
+   * A hint, never a change of meaning: the id of a job the caller expects to be the only one this
+   * claim can take (a Manager's idle Worker and the job it just enqueued). Storage may then claim
+   * it with one guarded statement instead of the general claim; the answer is the same either way.
+   */
+  first?: string;
 }
 
 /** A lease a Manager holds: presented with every extension and result. */

@@ -69,6 +69,14 @@ export function sqlStorage(
     },
     claim(request) {
       const checked = checkClaim(request);
+      if (checked.first !== undefined && engine.single) {
+        // The hinted job in one statement of its own (no BEGIN, no read-back); when the hint does
+        // not hold, nothing was written and the general claim runs.
+        const first = engine.single(() => verbs.claimFirst(checked));
+        if (first.length > 0) return first;
+        const { first: _, ...general } = checked;
+        return write(() => verbs.claim(general));
+      }
       return write(() => verbs.claim(checked));
     },
     extendLeases(leases, leaseMs, now) {

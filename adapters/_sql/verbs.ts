@@ -63,6 +63,15 @@ const JSON_COLUMNS = JOB_COLUMNS.map((column) =>
     : column,
 ).join(", ");
 
+/**
+ * What a claim writes: a new attempt under a fresh lease. Arguments: the claim's token (each row's
+ * is `token.seq`), the lease's expiry, then `now` twice.
+ */
+const CLAIM_SET = `state = 'active', attempt = attempt + 1, lease_token = ? || '.' || seq,
+  lease_expires_at = ?, updated_at = ?,
+  attempts = json_insert(attempts, '$[#]', json_object(
+    'attempt', attempt + 1, 'startedAt', ?, 'endedAt', NULL, 'outcome', NULL, 'error', NULL))`;
+
 /** The SQL core: every Storage verb as a generator of statements. Arguments are checked before. */
 export function sqlVerbs(codec: IdCodec) {
   const toJob = (row: Record<string, unknown>) => rowToJob(row, codec.idOf);
@@ -153,14 +162,7 @@ export function sqlVerbs(codec: IdCodec) {
     const token = crypto.randomUUID();
     const expires = now + leaseMs;
     yield q(
-      `UPDATE shiftwork_jobs SET
-         state = 'active',
-         attempt = attempt + 1,
-         lease_token = ? || '.' || seq,
-         lease_expires_at = ?,
-         updated_at = ?,
-         attempts = json_insert(attempts, '$[#]', json_object(
-           'attempt', attempt + 1, 'startedAt', ?, 'endedAt', NULL, 'outcome', NULL, 'error', NULL))
+      `UPDATE shiftwork_jobs SET ${CLAIM_SET}
        WHERE seq IN (
          SELECT seq FROM shiftwork_jobs
          WHERE state = 'waiting' AND run_at <= ?${where.sql} AND ${NOT_PAUSED}
@@ -192,6 +194,47 @@ export function sqlVerbs(codec: IdCodec) {
   }
 
   /**
+   * The claim of the job `request.first` names, when it is the only job the request could take:
+   * waiting and due, in the filter, its queue not paused, no other job of the filter claimable, and
+   * no delayed job due (which the general claim would promote first). Then the general claim would
+   * take exactly this job, and one statement does it, its row coming back with the UPDATE;
+   * otherwise nothing changes and the answer is empty.
+   */
+  function* claimFirst({
+    first,
+    limit,
+    leaseMs,
+    now,
+    ...filter
+  }: ClaimRequest): Verb<ClaimedJob[]> {
+    const seq = first === undefined ? null : codec.seqOf(first);
+    if (seq === null || limit < 1) return [];
+    const where = filterSql(filter);
+    // Unqualified columns in the subquery are the other job's (SQL resolves the innermost table).
+    const { rows } = yield q(
+      `UPDATE shiftwork_jobs SET ${CLAIM_SET}
+       WHERE seq = ? AND state = 'waiting' AND run_at <= ?${where.sql} AND ${NOT_PAUSED}
+         AND NOT EXISTS (SELECT 1 FROM shiftwork_jobs AS other
+           WHERE state = 'waiting' AND seq <> ? AND run_at <= ?${where.sql} AND ${NOT_PAUSED})
+         AND NOT EXISTS (SELECT 1 FROM shiftwork_jobs AS due
+           WHERE due.state = 'delayed' AND due.run_at <= ?)
+       RETURNING ${JOB_COLUMNS.join(", ")}`,
+      crypto.randomUUID(),
+      now + leaseMs,
+      now,
+      now,
+      seq,
+      now,
+      ...where.args,
+      seq,
+      now,
+      ...where.args,
+      now,
+    );
+    return rows.map((row) => toJob(row) as ClaimedJob);
+  }
+
+  /**
    * Claims for each request in order (`[i]` for `requests[i]`). Delayed jobs that fell due join the
    * ready set first, once per distinct `now` (the index keeps it a range search), not once per
    * request.
@@ -200,6 +243,13 @@ export function sqlVerbs(codec: IdCodec) {
     const claimed: ClaimedJob[][] = [];
     let promotedAt: number | undefined;
     for (const request of requests) {
+      if (request.first !== undefined) {
+        const first = yield* claimFirst(request);
+        if (first.length > 0) {
+          claimed.push(first);
+          continue;
+        }
+      }
       if (request.now !== promotedAt) {
         yield q(
           "UPDATE shiftwork_jobs SET state = 'waiting' WHERE state = 'delayed' AND run_at <= ?",
@@ -311,6 +361,8 @@ export function sqlVerbs(codec: IdCodec) {
     },
 
     claimEach,
+
+    claimFirst,
 
     *extendLeases(leases: readonly Lease[], leaseMs: number, now: number): Verb<LeaseStatus[]> {
       const pairs = leases.map((l) => [codec.seqOf(l.id), l.token]);

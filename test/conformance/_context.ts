@@ -56,10 +56,12 @@ export async function claim(
     leaseMs?: number;
     queues?: string[];
     names?: string[];
+    first?: string;
   } = {},
 ) {
   return run(
     storage.claim({
+      ...(options.first === undefined ? {} : { first: options.first }),
       limit: options.limit ?? 10,
       leaseMs: options.leaseMs ?? 30_000,
       now: options.now ?? T0,

@@ -119,3 +119,45 @@ describe.each(storages)("%s", (_name, makeStorage) => {
     await manager.stop();
   });
 });
+
+// The memory adapter tells its subscribers of its own enqueues, so its pump claims before the
+// enqueue returns, with no hint to give; libSQL's own commits raise no notice.
+describe("libsql", () => {
+  it("a lone enqueue to a drained Worker is claimed with its id as the hint; two at once keep claim order", async () => {
+    const inner = libsqlStorage({ url: ":memory:" });
+    const hints: (string | undefined)[] = [];
+    const storage: Storage = {
+      ...inner,
+      claim: (request) => {
+        hints.push(request.first);
+        return inner.claim(request);
+      },
+    };
+    const ran: number[] = [];
+    const note = defineJob({
+      name: "note",
+      input: v.object({ n: v.number() }),
+      run: async ({ n }) => {
+        ran.push(n);
+      },
+    });
+    const { manager } = setup({ jobs: [note], workers: { note: 1 }, storage });
+    await manager.start();
+    const ids: string[] = [];
+    for (let n = 0; n < 3; n++) {
+      ids.push((await manager.enqueue(note, { n })).id);
+      await settle();
+    }
+    // The first claim follows no drained write: no hint.
+    expect(hints).toEqual([undefined, ids[1], ids[2]]);
+    // The hint names the later job, but the earlier one (higher priority) is claimed first.
+    await Promise.all([
+      manager.enqueue(note, { n: 3 }),
+      manager.enqueue(note, { n: 4 }, { priority: 5 }),
+    ]);
+    await settle();
+    expect(ran).toEqual([0, 1, 2, 3, 4]);
+    expect(hints).toHaveLength(4);
+    await manager.stop();
+  });
+});

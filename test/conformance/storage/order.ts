@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { claim, newJob, run, type StorageCaseContext, seed, T0 } from "../_context.js";
+import { claim, lease, newJob, run, type StorageCaseContext, seed, T0 } from "../_context.js";
 
 /** Which ready job a claim takes first, and which it may take at all. */
 export function orderCases(ctx: StorageCaseContext): void {
@@ -53,6 +53,49 @@ export function orderCases(ctx: StorageCaseContext): void {
     expect((await claim(storage, { queues: ["q2"] })).map((j) => j.id)).toEqual([b]);
     expect((await claim(storage, { queues: ["q1"], names: ["y"] })).map((j) => j.id)).toEqual([c]);
     expect((await claim(storage, { names: ["x"] })).map((j) => j.id)).toEqual([a]);
+  });
+
+  it("a claim hinted with `first` takes exactly what it would take without the hint", async () => {
+    const storage = ctx.storage();
+    const ids = (jobs: { id: string }[]) => jobs.map((j) => j.id);
+    const x = { names: ["x"] };
+    // Alone and due: the hinted job, the same record storage holds.
+    const [alone] = await seed(storage, [newJob({ name: "x" })]);
+    const [claimed] = await claim(storage, { ...x, first: alone });
+    expect(claimed?.id).toBe(alone);
+    expect(claimed).toEqual(await run(storage.get(alone as string)));
+    expect(claimed?.attempts).toHaveLength(1);
+    // Active, an unknown id, another name's job: the hint changes nothing.
+    expect(await claim(storage, { ...x, first: alone })).toEqual([]);
+    // Waiting again from a later clock than this claim's: not due for it.
+    await run(storage.record([{ ...lease(claimed), kind: "released" }], T0 + 100));
+    expect(await claim(storage, { ...x, first: alone, now: T0 + 50 })).toEqual([]);
+    expect(ids(await claim(storage, { ...x, first: alone, now: T0 + 100 }))).toEqual([alone]);
+    expect(await claim(storage, { ...x, first: "no-such-job" })).toEqual([]);
+    const [other] = await seed(storage, [newJob({ name: "y" })]);
+    expect(await claim(storage, { ...x, first: other })).toEqual([]);
+    // A job ahead of it in claim order goes first; one behind it comes along when there is room.
+    const [older, hinted] = await seed(storage, [
+      newJob({ name: "x", runAt: T0 - 10 }),
+      newJob({ name: "x" }),
+    ]);
+    expect(ids(await claim(storage, { ...x, first: hinted, limit: 1 }))).toEqual([older]);
+    const [behind] = await seed(storage, [newJob({ name: "x", priority: 1 })]);
+    expect(ids(await claim(storage, { ...x, first: hinted, limit: 5 }))).toEqual([hinted, behind]);
+    // Not due yet, or its queue paused: not claimed.
+    const [later] = await seed(storage, [newJob({ name: "x", runAt: T0 + 5000 })]);
+    expect(await claim(storage, { ...x, first: later })).toEqual([]);
+    const [held] = await seed(storage, [newJob({ name: "x", queue: "held" })]);
+    await run(storage.setPaused("held", true));
+    expect(await claim(storage, { ...x, first: held })).toEqual([]);
+    // A delayed job that fell due before it is promoted and taken first.
+    const [fresh] = await seed(storage, [newJob({ name: "x", runAt: T0 + 6000 })], T0 + 6000);
+    expect(ids(await claim(storage, { ...x, first: fresh, now: T0 + 6000, limit: 1 }))).toEqual([
+      later,
+    ]);
+    expect(ids(await claim(storage, { ...x, first: fresh, now: T0 + 6000 }))).toEqual([fresh]);
+    await run(storage.setPaused("held", false));
+    expect(ids(await claim(storage, { now: T0 + 6000 }))).toEqual([other, held]);
   });
 
   it("claims stop at the limit", async () => {
