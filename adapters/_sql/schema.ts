@@ -48,8 +48,8 @@ const JOB_INDEXES = [
  * (`{ names: [name] }`) walks the first, a queue group (`{ queues: [queue], names }`) the second,
  * each from `name = ?` / `queue = ?` in claim order. The one global ready index they replace made
  * a group walk every ready job of other names and queues ahead of its own (a paused queue's
- * backlog, say). Two indexes, not three: each state change writes one more index entry than with
- * the global one alone, keeping it as well would be a third.
+ * backlog, say). Two, not three: no query reads the global one any more (every claim names its
+ * index), and keeping it would write a third entry on every change into or out of 'waiting'.
  */
 const READY_INDEXES = [
   "CREATE INDEX shiftwork_jobs_ready_by_name ON shiftwork_jobs (name, priority, run_at, seq) WHERE state = 'waiting'",

@@ -91,7 +91,8 @@ function filterSql({ queues = [], names = [] }: ClaimFilter): FilterSql {
  * `min(run_at)` of the ready jobs of a filter, as a scalar subquery. With one key it visits each
  * distinct priority under that key (two index seeks each) and takes the first match in run order
  * there, rather than reading every ready job of the key: the index orders by priority before run
- * time. Ready jobs were due when they became ready, but the earliest is still the exact one.
+ * time. Every ready job was due when it became ready, so the Manager would only need to know that
+ * one exists; the port promises the earliest, and this keeps it exact at the same cost.
  */
 function readyWakeSql(where: FilterSql): { sql: string; args: SqlValue[] } {
   const from = `shiftwork_jobs INDEXED BY ${where.index} WHERE state = 'waiting'`;
@@ -217,6 +218,7 @@ export function sqlVerbs(codec: IdCodec) {
   function* claimReady({ limit, leaseMs, now, ...filter }: ClaimRequest): Verb<ClaimedJob[]> {
     const where = filterSql(filter);
     const token = crypto.randomUUID();
+    // A paused single queue makes the LIMIT 0: SQLite computes it before the walk and skips it.
     const expires = now + leaseMs;
     yield q(
       `UPDATE shiftwork_jobs SET
