@@ -1,6 +1,7 @@
 // One measurement in a fresh process (so peak RSS and warm caches belong to it alone). Started by
 // bench/run.ts as `measure.ts <scenario> <variant> <options as JSON>`; the last line it prints is
 // the result as JSON.
+import { measureBacklog } from "./scenarios/backlog.js";
 import { measureCpu } from "./scenarios/cpu.js";
 import { measureDrain } from "./scenarios/drain.js";
 import { measureEnqueue } from "./scenarios/enqueue.js";
@@ -22,6 +23,8 @@ const run = async (): Promise<unknown> => {
       return runProducer(options.path, options);
     case "D":
       return measureScale(options);
+    case "D-backlog":
+      return measureBacklog(options);
     case "E":
       return measureCpu(options);
     default:

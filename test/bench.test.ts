@@ -15,7 +15,18 @@ test("npm run bench prints its medians as JSON on the last line", async () => {
       "tsx",
       "bench/run.ts",
       ...["--n", "200", "--runs", "1", "--only", "A,B,C,D", "--concurrency", "4"],
-      ...["--rate", "50", "--duration", "0.4", "--idle", "0.2", "--waiting", "400"],
+      ...[
+        "--rate",
+        "50",
+        "--duration",
+        "0.4",
+        "--idle",
+        "0.2",
+        "--waiting",
+        "400",
+        "--backlog",
+        "300",
+      ],
       ...["--no-peer", "--no-bun", "--json"],
     ],
     { timeout: 60_000 },
@@ -25,7 +36,7 @@ test("npm run bench prints its medians as JSON on the last line", async () => {
   expect(Object.keys(report.A)).toEqual(["one", "concurrent", "many"]);
   expect(Object.keys(report.B)).toEqual(["inline", "threads"]);
   expect(Object.keys(report.C)).toEqual(["sameProcess", "otherProcess"]);
-  expect(Object.keys(report.D)).toEqual(["small", "large"]);
+  expect(Object.keys(report.D)).toEqual(["small", "large", "backlog"]);
   expect(report.D.large.waiting).toBe(400);
   const figures: number[] = [];
   const walk = (value: unknown): void => {
@@ -34,8 +45,8 @@ test("npm run bench prints its medians as JSON on the last line", async () => {
   };
   walk(report);
   // 3 × (enqueue rate, CPU per job), 2 × (drain rate, CPU per job), 2 × (p50, p95, p99, idle
-  // CPU), 2 × (waiting, claim, drain, RSS, seeding).
-  expect(figures).toHaveLength(6 + 4 + 8 + 10);
+  // CPU), 2 × (waiting, claim, drain, RSS, seeding), the backlog and its 2 × (claim, wake-up).
+  expect(figures).toHaveLength(6 + 4 + 8 + 10 + 5);
   for (const figure of figures) expect(Number.isFinite(figure) && figure >= 0).toBe(true);
   expect(report.A.many.perSec).toBeGreaterThan(0);
   expect(report.C.sameProcess.p99).toBeGreaterThanOrEqual(report.C.sameProcess.p50);

@@ -6,7 +6,7 @@
  * @module
  */
 
-/** Migrations in order; migration N brings the schema to version N. */
+/** The job table's columns but `seq`, shared by the migrations that create the table. */
 const JOB_COLUMNS = `
       name TEXT NOT NULL,
       queue TEXT NOT NULL,
@@ -30,6 +30,7 @@ const JOB_COLUMNS = `
       finished_at INTEGER
     `;
 
+/** The job indexes of migrations 1 and 2, as released (migration 3 replaces the ready index). */
 const JOB_INDEXES = [
   // Claims walk this index in claim order (due jobs only): no sort, no scan. It holds ready
   // jobs alone, so neither finished nor delayed jobs make it bigger.
@@ -40,6 +41,19 @@ const JOB_INDEXES = [
   "CREATE INDEX shiftwork_jobs_finished ON shiftwork_jobs (finished_at) WHERE finished_at IS NOT NULL",
   `CREATE UNIQUE INDEX shiftwork_jobs_key ON shiftwork_jobs (key)
       WHERE key IS NOT NULL AND state IN ('waiting', 'delayed', 'active')`,
+];
+
+/**
+ * The ready indexes from migration 3 on, one per key a worker group claims by: a name group
+ * (`{ names: [name] }`) walks the first, a queue group (`{ queues: [queue], names }`) the second,
+ * each from `name = ?` / `queue = ?` in claim order. The one global ready index they replace made
+ * a group walk every ready job of other names and queues ahead of its own (a paused queue's
+ * backlog, say). Two, not three: no query reads the global one any more (every claim names its
+ * index), and keeping it would write a third entry on every change into or out of 'waiting'.
+ */
+const READY_INDEXES = [
+  "CREATE INDEX shiftwork_jobs_ready_by_name ON shiftwork_jobs (name, priority, run_at, seq) WHERE state = 'waiting'",
+  "CREATE INDEX shiftwork_jobs_ready_by_queue ON shiftwork_jobs (queue, priority, run_at, seq) WHERE state = 'waiting'",
 ];
 
 /** Migrations in order; migration N brings the schema to version N. */
@@ -70,6 +84,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     "ALTER TABLE shiftwork_jobs_2 RENAME TO shiftwork_jobs",
     ...JOB_INDEXES,
   ],
+  // 3: ready jobs indexed by name and by queue instead of globally (see READY_INDEXES).
+  ["DROP INDEX shiftwork_jobs_ready", ...READY_INDEXES],
 ];
 
 /** The schema version this code writes and reads. */

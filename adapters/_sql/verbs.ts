@@ -31,19 +31,86 @@ const NOT_PAUSED = "queue NOT IN (SELECT queue FROM shiftwork_queues WHERE pause
 
 const placeholders = (n: number) => Array.from({ length: n }, () => "?").join(", ");
 
-/** `AND queue IN (...) AND name IN (...)` for a claim filter, with its arguments. */
-function filterSql(filter: ClaimFilter): { sql: string; args: SqlValue[] } {
+/** How a query reaches the jobs of a claim filter: its terms, and which ready index serves it. */
+interface FilterSql {
+  /** ` AND queue ... AND name ...`, with the per-row paused test unless `open` stands for it. */
+  sql: string;
+  args: SqlValue[];
+  /**
+   * For a single queue, whether it is not paused, as a test that does not read the row: the
+   * queries make SQLite evaluate it once, before the loop, which it then skips when the queue is
+   * paused (a per-row test would walk a paused queue's whole backlog to find nothing).
+   */
+  open: { sql: string; args: SqlValue[] } | null;
+  /** The ready index to walk, and its first column. */
+  index: "shiftwork_jobs_ready_by_queue" | "shiftwork_jobs_ready_by_name";
+  key: "queue" | "name";
+  /** Whether the filter names exactly one value of `key`: the index then yields claim order. */
+  single: boolean;
+}
+
+/**
+ * The terms of a claim filter. The Manager's two shapes each have one key to walk a ready index
+ * from in claim order: a queue group (`{ queues: [q], names }`) the queue index, a name group
+ * (`{ names: [n] }`) the name index; the other term is tested per row. Any other shape (several
+ * queues, several names and no queue, or none) reads the matching ready rows and sorts them: still
+ * correct, but no longer independent of their number. The Manager never claims that way.
+ */
+function filterSql({ queues = [], names = [] }: ClaimFilter): FilterSql {
+  const byName =
+    queues.length !== 1 && (names.length === 1 || (names.length > 1 && !queues.length));
+  const key = byName ? "name" : "queue";
+  const values = { queue: queues, name: names };
   let sql = "";
   const args: SqlValue[] = [];
-  if (filter.queues?.length) {
-    sql += ` AND queue IN (${placeholders(filter.queues.length)})`;
-    args.push(...filter.queues);
+  for (const column of byName ? (["name", "queue"] as const) : (["queue", "name"] as const)) {
+    const list = values[column];
+    if (list.length === 1) sql += ` AND ${column} = ?`;
+    else if (list.length > 1) sql += ` AND ${column} IN (${placeholders(list.length)})`;
+    args.push(...list);
   }
-  if (filter.names?.length) {
-    sql += ` AND name IN (${placeholders(filter.names.length)})`;
-    args.push(...filter.names);
+  const open =
+    queues.length === 1
+      ? {
+          sql: "NOT EXISTS (SELECT 1 FROM shiftwork_queues WHERE queue = ? AND paused = 1)",
+          args: [queues[0] as string],
+        }
+      : null;
+  if (!open) sql += ` AND ${NOT_PAUSED}`;
+  return {
+    sql,
+    args,
+    open,
+    index: byName ? "shiftwork_jobs_ready_by_name" : "shiftwork_jobs_ready_by_queue",
+    key,
+    single: values[key].length === 1,
+  };
+}
+
+/**
+ * `min(run_at)` of the ready jobs of a filter, as a scalar subquery. With one key it visits each
+ * distinct priority under that key (two index seeks each) and takes the first match in run order
+ * there, rather than reading every ready job of the key: the index orders by priority before run
+ * time. Every ready job was due when it became ready, so the Manager would only need to know that
+ * one exists; the port promises the earliest, and this keeps it exact at the same cost.
+ */
+function readyWakeSql(where: FilterSql): { sql: string; args: SqlValue[] } {
+  const from = `shiftwork_jobs INDEXED BY ${where.index} WHERE state = 'waiting'`;
+  if (!where.single) {
+    return { sql: `(SELECT min(run_at) FROM ${from}${where.sql})`, args: where.args };
   }
-  return { sql, args };
+  const key = where.args[0] as SqlValue;
+  return {
+    sql: `(SELECT min((SELECT min(run_at) FROM ${from} AND priority = levels.priority${where.sql}))
+      FROM (
+        WITH RECURSIVE levels(priority) AS (
+          SELECT min(priority) FROM ${from} AND ${where.key} = ?
+          UNION ALL
+          SELECT (SELECT min(priority) FROM ${from} AND ${where.key} = ? AND priority > levels.priority)
+          FROM levels WHERE levels.priority IS NOT NULL)
+        SELECT priority FROM levels) AS levels)`,
+    args: [...where.args, key, key],
+  };
 }
 
 /** Ends the current attempt in the `attempts` JSON array. */
@@ -160,20 +227,22 @@ export function sqlVerbs(codec: IdCodec) {
   function* claimReady({ limit, leaseMs, now, ...filter }: ClaimRequest): Verb<ClaimedJob[]> {
     const where = filterSql(filter);
     const token = crypto.randomUUID();
+    // A paused single queue makes the LIMIT 0: SQLite computes it before the walk and skips it.
     const expires = now + leaseMs;
     yield q(
       `UPDATE shiftwork_jobs SET ${CLAIM_SET}
        WHERE seq IN (
-         SELECT seq FROM shiftwork_jobs
-         WHERE state = 'waiting' AND run_at <= ?${where.sql} AND ${NOT_PAUSED}
+         SELECT seq FROM shiftwork_jobs INDEXED BY ${where.index}
+         WHERE state = 'waiting'${where.sql} AND run_at <= ?
          ORDER BY priority, run_at, seq
-         LIMIT ?)`,
+         LIMIT ${where.open ? `CASE WHEN ${where.open.sql} THEN ? ELSE 0 END` : "?"})`,
       token,
       expires,
       now,
       now,
-      now,
       ...where.args,
+      now,
+      ...(where.open?.args ?? []),
       limit,
     );
     // The claimed rows come back as one JSON value rather than through RETURNING: on libSQL's
@@ -210,12 +279,14 @@ export function sqlVerbs(codec: IdCodec) {
     const seq = first === undefined ? null : codec.seqOf(first);
     if (seq === null || limit < 1) return [];
     const where = filterSql(filter);
-    // Unqualified columns in the subquery are the other job's (SQL resolves the innermost table).
+    // The row's queue must not be paused; for one queue, `filterSql` leaves that test to `open`.
+    const open = where.open ? { sql: ` AND ${where.open.sql}`, args: where.open.args } : null;
+    // Unqualified columns in the subqueries are the other job's (SQL resolves the innermost table).
     const { rows } = yield q(
       `UPDATE shiftwork_jobs SET ${CLAIM_SET}
-       WHERE seq = ? AND state = 'waiting' AND run_at <= ?${where.sql} AND ${NOT_PAUSED}
-         AND NOT EXISTS (SELECT 1 FROM shiftwork_jobs AS other
-           WHERE state = 'waiting' AND seq <> ? AND run_at <= ?${where.sql} AND ${NOT_PAUSED})
+       WHERE seq = ? AND state = 'waiting' AND run_at <= ?${where.sql}${open?.sql ?? ""}
+         AND NOT EXISTS (SELECT 1 FROM shiftwork_jobs AS other INDEXED BY ${where.index}
+           WHERE state = 'waiting' AND seq <> ?${where.sql} AND run_at <= ?)
          AND NOT EXISTS (SELECT 1 FROM shiftwork_jobs AS due
            WHERE due.state = 'delayed' AND due.run_at <= ?)
        RETURNING ${JOB_COLUMNS.join(", ")}`,
@@ -226,9 +297,10 @@ export function sqlVerbs(codec: IdCodec) {
       seq,
       now,
       ...where.args,
+      ...(open?.args ?? []),
       seq,
-      now,
       ...where.args,
+      now,
       now,
     );
     return rows.map((row) => toJob(row) as ClaimedJob);
@@ -596,19 +668,23 @@ export function sqlVerbs(codec: IdCodec) {
 
     *nextWakeAt(filter: ClaimFilter): Verb<number | null> {
       const where = filterSql(filter);
+      const ready = readyWakeSql(where);
       // One minimum per partial index (ready, delayed, active leases): `state IN (...)` would
       // match neither state's index and read every row the table holds, finished ones included.
+      // A FROM-less SELECT tests its WHERE once: a paused queue's jobs are not read at all.
+      const open = where.open ? ` WHERE ${where.open.sql}` : "";
+      const openArgs = where.open?.args ?? [];
       const { rows } = yield q(
         `SELECT min(t) AS t FROM (
-           SELECT min(run_at) AS t FROM shiftwork_jobs
-           WHERE state = 'waiting'${where.sql} AND ${NOT_PAUSED}
+           SELECT ${ready.sql} AS t${open}
            UNION ALL
-           SELECT min(run_at) FROM shiftwork_jobs
-           WHERE state = 'delayed'${where.sql} AND ${NOT_PAUSED}
+           SELECT (SELECT min(run_at) FROM shiftwork_jobs WHERE state = 'delayed'${where.sql})${open}
            UNION ALL
            SELECT min(lease_expires_at) FROM shiftwork_jobs WHERE state = 'active')`,
+        ...ready.args,
+        ...openArgs,
         ...where.args,
-        ...where.args,
+        ...openArgs,
       );
       const t = rows[0]?.t;
       return t === null || t === undefined ? null : Number(t);

@@ -44,19 +44,42 @@ describe("libsql schema", () => {
   });
 });
 
-/** A database file as schema 1 made it (the migration, then its version row). */
-function schemaOneDatabase(file: string): Database.Database {
+/** A database file as schema `version` made it (its migrations, then its version row). */
+function schemaDatabase(file: string, version: number): Database.Database {
   const db = new Database(file);
   db.exec("CREATE TABLE shiftwork_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-  for (const statement of MIGRATIONS[0] ?? []) db.exec(statement);
-  db.exec("INSERT INTO shiftwork_meta VALUES ('schema_version', '1')");
+  for (const migration of MIGRATIONS.slice(0, version)) {
+    for (const statement of migration) db.exec(statement);
+  }
+  db.exec(`INSERT INTO shiftwork_meta VALUES ('schema_version', '${version}')`);
   return db;
 }
+
+/** The names of a database file's own indexes. */
+function indexesOf(file: string): string[] {
+  const db = new Database(file);
+  const rows = db
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+    )
+    .all([]) as { name: string }[];
+  db.close();
+  return rows.map((r) => r.name);
+}
+
+const CURRENT_INDEXES = [
+  "shiftwork_jobs_delayed",
+  "shiftwork_jobs_finished",
+  "shiftwork_jobs_key",
+  "shiftwork_jobs_leases",
+  "shiftwork_jobs_ready_by_name",
+  "shiftwork_jobs_ready_by_queue",
+];
 
 describe("libsql schema upgrade", () => {
   it("a version 1 file keeps its jobs, ids and indexes, and numbers new jobs after them", async () => {
     const file = join(dir, "v1.db");
-    const db = schemaOneDatabase(file);
+    const db = schemaDatabase(file, 1);
     const insert = db.prepare(
       `INSERT INTO shiftwork_jobs (seq, name, queue, input, state, priority, run_at, max_attempts,
          key, created_at, updated_at) VALUES (?, 'a', 'default', '{"n":1}', 'waiting', 0, 1, 3, ?, 1, 1)`,
@@ -75,25 +98,43 @@ describe("libsql schema upgrade", () => {
 
     const upgraded = new Database(file);
     const version = upgraded.prepare("SELECT value FROM shiftwork_meta").all([]);
-    const indexes = upgraded
-      .prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
-      )
-      .all([]);
     upgraded.close();
     expect(version).toEqual([{ value: String(SCHEMA_VERSION) }]);
-    expect(indexes.map((i) => (i as { name: string }).name)).toEqual([
-      "shiftwork_jobs_delayed",
-      "shiftwork_jobs_finished",
-      "shiftwork_jobs_key",
-      "shiftwork_jobs_leases",
-      "shiftwork_jobs_ready",
-    ]);
+    expect(indexesOf(file)).toEqual(CURRENT_INDEXES);
+  });
+
+  it("a version 2 file gets the ready indexes by name and by queue, and claims its ready jobs through them in order", async () => {
+    const file = join(dir, "v2.db");
+    const db = schemaDatabase(file, 2);
+    const insert = db.prepare(
+      `INSERT INTO shiftwork_jobs (seq, name, queue, input, state, priority, run_at, max_attempts,
+         created_at, updated_at) VALUES (?, ?, ?, '{}', ?, ?, ?, 3, 1, 1)`,
+    );
+    insert.run([1, "a", "q1", "waiting", 0, T0 - 1000]);
+    insert.run([2, "a", "q2", "waiting", 0, T0 - 2000]);
+    insert.run([3, "b", "q1", "waiting", -1, T0]);
+    insert.run([4, "a", "q1", "delayed", 0, T0 + 5000]);
+    insert.run([5, "b", "q2", "waiting", 0, T0 - 3000]);
+    db.close();
+    expect(indexesOf(file)).toContain("shiftwork_jobs_ready");
+
+    const storage = libsqlStorage({ url: `file:${file}` });
+    await storage.migrate();
+    expect(indexesOf(file)).toEqual(CURRENT_INDEXES);
+    expect(await storage.nextWakeAt({ names: ["a"] })).toBe(T0 - 2000);
+    expect(await storage.nextWakeAt({ queues: ["q1"], names: ["a", "b"] })).toBe(T0 - 1000);
+    const claim = (filter: object) =>
+      storage.claim({ limit: 5, leaseMs: 1000, now: T0, ...filter });
+    expect((await claim({ names: ["a"] })).map((j) => j.id)).toEqual(["2", "1"]);
+    expect((await claim({ queues: ["q1"], names: ["a", "b"] })).map((j) => j.id)).toEqual(["3"]);
+    expect((await claim({ names: ["a"], now: T0 + 5000 })).map((j) => j.id)).toEqual(["4"]);
+    expect((await claim({})).map((j) => j.id)).toEqual(["5"]);
+    await storage.close?.();
   });
 
   it("ids pruned from the top before the upgrade are not handed out again", async () => {
     const file = join(dir, "v1-pruned.db");
-    const db = schemaOneDatabase(file);
+    const db = schemaDatabase(file, 1);
     const insert = db.prepare(
       `INSERT INTO shiftwork_jobs (name, queue, input, state, priority, run_at, max_attempts,
          created_at, updated_at, finished_at) VALUES ('a', 'default', '{}', 'completed', 0, 1, 3, 1, 1, 1)`,
@@ -222,26 +263,44 @@ describe("libsql start-up errors", () => {
   });
 });
 
+/** Verbs over an in-memory database, recording the query plan of each statement `explain` runs. */
+function plannedVerbs() {
+  const db = new Database(":memory:");
+  const verbs = sqlVerbs(plainIds);
+  const plans: string[] = [];
+  const cache = new Map<string, ReturnType<typeof db.prepare>>();
+  const exec = ({ sql, args }: { sql: string; args: unknown[] }) => {
+    const statement = cache.get(sql) ?? db.prepare(sql);
+    cache.set(sql, statement);
+    return statement.reader
+      ? { rows: statement.all(args) as Record<string, unknown>[], changes: 0 }
+      : { rows: [], changes: statement.run(args).changes };
+  };
+  const explain = ({ sql, args }: { sql: string; args: unknown[] }) => {
+    for (const row of db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(args) as { detail: string }[]) {
+      plans.push(row.detail);
+    }
+    return exec({ sql, args });
+  };
+  runVerbSync(verbs.migrate(), exec);
+  /**
+   * The plan lines that read the jobs table itself or sort: "SEARCH shiftwork_jobs" naming no
+   * index reads the table (a `state IN (...)` matches no partial index), as bad as a scan. The
+   * hinted claim's subqueries name the table `other` and `due`.
+   */
+  const scans = () =>
+    plans.filter(
+      (p) =>
+        /^SCAN (shiftwork_jobs|other|due)\b/.test(p) ||
+        /^SEARCH (shiftwork_jobs|other|due)$/.test(p) ||
+        /TEMP B-TREE/.test(p),
+    );
+  return { db, verbs, exec, explain, plans, scans };
+}
+
 describe("libsql claim cost", () => {
   it("claims and wake-up times use indexes only, with 20,000 delayed jobs waiting and 5,000 finished (no table scan, no sort)", () => {
-    const db = new Database(":memory:");
-    const verbs = sqlVerbs(plainIds);
-    const plans: string[] = [];
-    const cache = new Map<string, ReturnType<typeof db.prepare>>();
-    const exec = ({ sql, args }: { sql: string; args: unknown[] }) => {
-      const statement = cache.get(sql) ?? db.prepare(sql);
-      cache.set(sql, statement);
-      return statement.reader
-        ? { rows: statement.all(args) as Record<string, unknown>[], changes: 0 }
-        : { rows: [], changes: statement.run(args).changes };
-    };
-    const explain = ({ sql, args }: { sql: string; args: unknown[] }) => {
-      for (const row of db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(args) as { detail: string }[]) {
-        plans.push(row.detail);
-      }
-      return exec({ sql, args });
-    };
-    runVerbSync(verbs.migrate(), exec);
+    const { db, verbs, exec, explain, plans, scans } = plannedVerbs();
     db.exec("BEGIN");
     const backlog: NewJob[] = Array.from({ length: 20_000 }, (_, i) =>
       newJob({ runAt: T0 + 60_000 + i, priority: -5 }),
@@ -273,16 +332,8 @@ describe("libsql claim cost", () => {
       verbs.extendLeases([{ id: claimed[0]?.id as string, token: "x" }], 1000, T0),
       explain,
     );
-    // "SEARCH shiftwork_jobs" naming no index reads the table itself (a `state IN (...)` matches
-    // no partial index): as bad as a scan.
-    const scans = plans.filter(
-      (p) =>
-        /^SCAN shiftwork_jobs\b/.test(p) ||
-        /^SEARCH shiftwork_jobs$/.test(p) ||
-        /TEMP B-TREE/.test(p),
-    );
     expect(plans.join("\n")).toMatch(
-      /SEARCH shiftwork_jobs USING INDEX shiftwork_jobs_ready \(state=\?/,
+      /SEARCH shiftwork_jobs USING (COVERING )?INDEX shiftwork_jobs_ready_by_queue \(queue=\?/,
     );
     expect(plans.join("\n")).toMatch(
       /SEARCH shiftwork_jobs USING INDEX shiftwork_jobs_delayed \(run_at<\?\)/,
@@ -290,7 +341,82 @@ describe("libsql claim cost", () => {
     expect(plans.join("\n")).toMatch(
       /SEARCH shiftwork_jobs USING (COVERING )?INDEX shiftwork_jobs_leases \(lease_expires_at<\?\)/,
     );
-    expect(scans).toEqual([]);
+    expect(scans()).toEqual([]);
+    db.close();
+  });
+
+  it("a name group and a queue group claim and wake past 20,000 older ready jobs of another name in other queues, one paused (by their own index, no table scan, no sort)", () => {
+    const { db, verbs, exec, explain, plans, scans } = plannedVerbs();
+    db.exec("BEGIN");
+    // Ahead of every job below in claim order: higher priority, older. Half of them in a paused
+    // queue, half in a running one.
+    const other = (queue: string) =>
+      Array.from({ length: 10_000 }, () =>
+        newJob({ name: "other", queue, priority: -5, runAt: T0 - 60_000 }),
+      );
+    runVerbSync(verbs.enqueue([...other("held"), ...other("busy")], T0), exec);
+    runVerbSync(verbs.setPaused("held", true), exec);
+    const [late, early, second, low] = runVerbSync(
+      verbs.enqueue(
+        [
+          newJob({ name: "a", runAt: T0 - 1000 }),
+          newJob({ name: "a", runAt: T0 - 2000 }),
+          newJob({ name: "a", queue: "second", runAt: T0 - 1500 }),
+          newJob({ name: "b", runAt: T0 - 9000, priority: 3 }),
+        ],
+        T0,
+      ),
+      exec,
+    ).map((r) => r.job.id);
+    db.exec("COMMIT");
+
+    const lease = { leaseMs: 1000, now: T0 };
+    const ids = (jobs: readonly { id: string }[]) => jobs.map((j) => j.id);
+    const nameGroup = { names: ["a"] };
+    const queueGroup = { queues: ["default"], names: ["a", "b", "other"] };
+    // The exact earliest ready job, the low-priority one included.
+    expect(runVerbSync(verbs.nextWakeAt(nameGroup), explain)).toBe(T0 - 2000);
+    expect(runVerbSync(verbs.nextWakeAt(queueGroup), explain)).toBe(T0 - 9000);
+    expect(runVerbSync(verbs.nextWakeAt({ queues: ["held"] }), explain)).toBeNull();
+    // The name group takes its job from both queues in claim order; the queue group the rest of
+    // its queue, passing the other queues' backlogs by.
+    expect(ids(runVerbSync(verbs.claim({ ...nameGroup, limit: 2, ...lease }), explain))).toEqual([
+      early,
+      second,
+    ]);
+    expect(ids(runVerbSync(verbs.claim({ ...queueGroup, limit: 5, ...lease }), explain))).toEqual([
+      late,
+      low,
+    ]);
+    expect(runVerbSync(verbs.claim({ queues: ["held"], limit: 5, ...lease }), explain)).toEqual([]);
+    expect(runVerbSync(verbs.nextWakeAt(nameGroup), explain)).toBe(T0 + 1000);
+    // A hinted claim (the job a Manager just enqueued to a drained group) checks that no other
+    // job of the group is claimable through the group's own index, past the backlogs too.
+    const [fresh, freshInQueue] = runVerbSync(
+      verbs.enqueue([newJob({ name: "a", queue: "third" }), newJob({ name: "b" })], T0),
+      exec,
+    ).map((r) => r.job.id);
+    const hinted = (filter: object, first: string | undefined) =>
+      ids(runVerbSync(verbs.claimFirst({ ...filter, first, limit: 1, ...lease }), explain));
+    expect(hinted(nameGroup, fresh)).toEqual([fresh]);
+    expect(hinted(queueGroup, freshInQueue)).toEqual([freshInQueue]);
+    expect(hinted({ queues: ["held"] }, undefined)).toEqual([]);
+
+    const text = plans.join("\n");
+    expect(text).toMatch(
+      /SEARCH other USING (COVERING )?INDEX shiftwork_jobs_ready_by_name \(name=\?/,
+    );
+    expect(text).toMatch(
+      /SEARCH other USING (COVERING )?INDEX shiftwork_jobs_ready_by_queue \(queue=\?/,
+    );
+    expect(text).toMatch(
+      /SEARCH shiftwork_jobs USING (COVERING )?INDEX shiftwork_jobs_ready_by_name \(name=\?/,
+    );
+    expect(text).toMatch(
+      /SEARCH shiftwork_jobs USING (COVERING )?INDEX shiftwork_jobs_ready_by_queue \(queue=\?/,
+    );
+    expect(text).not.toMatch(/shiftwork_jobs_ready_by_\w+ \((?!name=\?|queue=\?)/);
+    expect(scans()).toEqual([]);
     db.close();
   });
 });

@@ -18,11 +18,13 @@ const EXPECTED_FAILURES: Record<string, string[]> = {
     "completions written together are fenced one by one",
   ],
   ignoresPriority: [
+    "a name group claims its job from every queue in claim order; a queue group passes other queues and names by; a paused queue gives nothing",
     "claims by priority, then run time, then insertion order",
     "one claim returns its batch in order",
     "recordAndClaim records first, then claims each request, in one call",
   ],
   doubleClaims: [
+    "a name group claims its job from every queue in claim order; a queue group passes other queues and names by; a paused queue gives nothing",
     "claims filter by queue and name",
     "a claim hinted with `first` takes exactly what it would take without the hint",
     "claims stop at the limit",

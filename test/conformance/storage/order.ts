@@ -98,6 +98,29 @@ export function orderCases(ctx: StorageCaseContext): void {
     expect(ids(await claim(storage, { now: T0 + 6000 }))).toEqual([other, held]);
   });
 
+  it("a name group claims its job from every queue in claim order; a queue group passes other queues and names by; a paused queue gives nothing", async () => {
+    const storage = ctx.storage();
+    const ids = await seed(storage, [
+      newJob({ name: "a", queue: "q3", runAt: T0 - 9000 }), // 0: paused below
+      newJob({ name: "a", queue: "q2", runAt: T0 - 2000 }), // 1
+      newJob({ name: "b", queue: "q1", priority: -5, runAt: T0 - 5000 }), // 2: another name, ahead
+      newJob({ name: "a", queue: "q1", runAt: T0 - 1000 }), // 3
+      newJob({ name: "a", queue: "q1", priority: 2, runAt: T0 - 8000 }), // 4: low priority, oldest
+      newJob({ name: "a", queue: "q2", priority: -1 }), // 5: highest priority of "a"
+      newJob({ name: "a", queue: "q2" }), // 6
+    ]);
+    await run(storage.setPaused("q3", true));
+    const claimed = async (filter: { queues?: string[]; names?: string[]; limit?: number }) =>
+      (await claim(storage, filter)).map((j) => j.id);
+    expect(await claimed({ names: ["a"], limit: 3 })).toEqual([ids[5], ids[1], ids[3]]);
+    expect(await claimed({ queues: ["q1"], names: ["a", "c"] })).toEqual([ids[4]]);
+    expect(await claimed({ queues: ["q3"], names: ["a"] })).toEqual([]);
+    expect(await claimed({ names: ["a"] })).toEqual([ids[6]]);
+    expect(await claimed({ queues: ["q1"], names: ["a", "b"] })).toEqual([ids[2]]);
+    await run(storage.setPaused("q3", false));
+    expect(await claimed({ queues: ["q3"], names: ["a"] })).toEqual([ids[0]]);
+  });
+
   it("claims stop at the limit", async () => {
     const storage = ctx.storage();
     await seed(
@@ -123,6 +146,22 @@ export function orderCases(ctx: StorageCaseContext): void {
     expect(await run(storage.nextWakeAt({ names: ["nothing"] }))).toBe(T0 + 2000);
     await run(storage.setPaused("other", true));
     expect(await run(storage.nextWakeAt({ queues: ["other"] }))).toBe(T0 + 2000);
+  });
+
+  it("nextWakeAt reports the earliest due job of a name or a queue, whatever its priority", async () => {
+    const storage = ctx.storage();
+    await seed(storage, [
+      newJob({ name: "a", queue: "q1", runAt: T0 - 1000 }),
+      newJob({ name: "a", queue: "q2", priority: 5, runAt: T0 - 3000 }),
+      newJob({ name: "a", queue: "q1", priority: -2 }),
+      newJob({ name: "b", queue: "q1", priority: 9, runAt: T0 - 4000 }),
+      newJob({ name: "a", queue: "q1", priority: 7, runAt: T0 - 2000 }),
+    ]);
+    expect(await run(storage.nextWakeAt({ names: ["a"] }))).toBe(T0 - 3000);
+    expect(await run(storage.nextWakeAt({ queues: ["q1"], names: ["a"] }))).toBe(T0 - 2000);
+    expect(await run(storage.nextWakeAt({ queues: ["q1"], names: ["a", "b"] }))).toBe(T0 - 4000);
+    await run(storage.setPaused("q2", true));
+    expect(await run(storage.nextWakeAt({ names: ["a"] }))).toBe(T0 - 2000);
   });
 
   it("nextWakeAt reports a due job nobody claimed, within the filter, unless its queue is paused", async () => {
