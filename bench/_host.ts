@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Scheduler } from "shiftwork";
+import type { ClaimedJob, JobResult, Scheduler } from "shiftwork";
 import { type LibsqlStorage, libsqlStorage } from "shiftwork/adapters/libsql";
 
 /** True under Bun. */
@@ -57,3 +57,7 @@ export const since = (t0: number) => (performance.now() - t0) / 1000;
  * an optimisation use it beside the rates.
  */
 export const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
+
+/** The `completed` results of claimed jobs, as a storage-level drain records them. */
+export const completions = (claimed: readonly ClaimedJob[]): JobResult[] =>
+  claimed.map((job) => ({ id: job.id, token: job.leaseToken, kind: "completed", output: null }));

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import type { Storage } from "shiftwork";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
+import { completions } from "./_host.js";
 
 const N = Number(process.env.BENCH_N ?? 5000);
 const isBun = "Bun" in globalThis;
@@ -29,15 +30,7 @@ async function measure(storage: Storage) {
   let done = 0;
   while (done < N) {
     const claimed = await storage.claim({ limit: 50, leaseMs: 30_000, now });
-    await storage.record(
-      claimed.map((j) => ({
-        id: j.id,
-        token: j.leaseToken,
-        kind: "completed" as const,
-        output: null,
-      })),
-      now,
-    );
+    await storage.record(completions(claimed), now);
     done += claimed.length;
   }
   const drain = N / ((performance.now() - t) / 1000);

@@ -4,7 +4,7 @@
 // for their wake-up time past it.
 import type { ClaimFilter } from "shiftwork";
 import { q, type Verb } from "../../adapters/_sql/driver.js";
-import { fileStorage, tempDir } from "../_host.js";
+import { completions, fileStorage, tempDir } from "../_host.js";
 import { median } from "../_stats.js";
 
 /** Options of {@link measureBacklog}. */
@@ -68,15 +68,7 @@ export async function measureBacklog({ backlog, claims, concurrency }: BacklogOp
       });
       claimMs.push(performance.now() - t);
       if (claimed.length !== concurrency) throw new Error("the backlog scenario ran out of jobs");
-      await storage.record(
-        claimed.map((j) => ({
-          id: j.id,
-          token: j.leaseToken,
-          kind: "completed" as const,
-          output: null,
-        })),
-        Date.now(),
-      );
+      await storage.record(completions(claimed), Date.now());
     }
     return { claimMs: median(claimMs), wakeMs: median(wakeMs) };
   };

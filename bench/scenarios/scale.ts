@@ -3,7 +3,7 @@
 import { createManager } from "shiftwork";
 import { inlineScheduler } from "shiftwork/runtimes/inline";
 import { q, type Verb } from "../../adapters/_sql/driver.js";
-import { fileStorage, since, tempDir } from "../_host.js";
+import { completions, fileStorage, since, tempDir } from "../_host.js";
 import { median } from "../_stats.js";
 import * as jobs from "../jobs.js";
 
@@ -58,15 +58,7 @@ export async function measureScale({ waiting, claims, concurrency, drain }: Scal
       now: Date.now(),
     });
     claimMs.push(performance.now() - t);
-    await storage.record(
-      claimed.map((j) => ({
-        id: j.id,
-        token: j.leaseToken,
-        kind: "completed" as const,
-        output: null,
-      })),
-      Date.now(),
-    );
+    await storage.record(completions(claimed), Date.now());
   }
 
   const manager = createManager({
