@@ -44,9 +44,9 @@ export function prepareJob(
       toIssues(`${prefix}input`, parsed.issues),
     );
   }
-  // Most enqueues pass no options: nothing to parse then.
+  // Most enqueues pass no options (`null` from plain JavaScript or JSON too): nothing to parse.
   const options =
-    item.options === undefined
+    item.options == null
       ? NO_OPTIONS
       : parseOrThrow(enqueueOptionsSchema, item.options, "enqueue options", `${prefix}options`);
   return {

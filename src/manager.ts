@@ -357,12 +357,16 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     this.#fresh = undefined;
     // One mark for the batch of prepared jobs, which the port then lets through unchecked: a mark
     // per job cost about a microsecond each (a WeakSet entry the collector traces).
-    const batch = markTrusted(jobs);
+    // Frozen, so no storage wrapper can slip an unchecked job into the vouched-for array.
+    const batch = markTrusted(Object.freeze(jobs));
     const results = await this.#call("enqueue", () => this.#storage.enqueue(batch, this.#now()));
     for (const { job, created } of results) {
       if (created) this.#emit("enqueued", this.#eventInit(job));
     }
-    this.#fresh = results.length === 1 && results[0]?.created ? results[0].job : undefined;
+    // Only a job due now can be hinted: a delayed one's hinted claim would always miss.
+    const [only] = results;
+    this.#fresh =
+      results.length === 1 && only?.created && only.job.runAt <= this.#now() ? only.job : undefined;
     this.#requestPump();
     return results.map((r) => r.job);
   }

@@ -6,7 +6,7 @@ import type { NewJob } from "shiftwork";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { newJob, T0 } from "shiftwork/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runVerbSync } from "../../adapters/_sql/driver.js";
+import { runVerbSync, type Verb } from "../../adapters/_sql/driver.js";
 import { MIGRATIONS, SCHEMA_VERSION } from "../../adapters/_sql/schema.js";
 import { plainIds } from "../../adapters/_sql/storage.js";
 import { sqlVerbs } from "../../adapters/_sql/verbs.js";
@@ -299,6 +299,37 @@ function plannedVerbs() {
 }
 
 describe("libsql claim cost", () => {
+  it("a hinted claim that holds is one statement outside a transaction; one that does not is the general claim", async () => {
+    const storage = libsqlStorage({ url: ":memory:" });
+    await storage.migrate();
+    const engine = storage.getInstance();
+    if (!engine?.single) throw new Error("the local engine runs lone statements");
+    const calls = { single: 0, transaction: 0 };
+    const { single, transaction } = engine;
+    engine.single = <T>(verb: () => Verb<T>): T => {
+      calls.single++;
+      return single.call(engine, verb) as T;
+    };
+    engine.transaction = <T>(mode: "read" | "write", verb: () => Verb<T>) => {
+      calls.transaction++;
+      return transaction.call(engine, mode, verb) as T | Promise<T>;
+    };
+    const request = { names: ["a"], limit: 4, leaseMs: 1000, now: T0 };
+    const [alone] = await storage.enqueue([newJob({ name: "a" })], T0);
+    calls.single = 0;
+    const claimed = await storage.claim({ ...request, first: alone?.job.id });
+    expect(claimed.map((j) => j.id)).toEqual([alone?.job.id]);
+    expect(calls).toEqual({ single: 1, transaction: 0 });
+    // Another job is claimable too: the hint does not hold, and the general claim takes both.
+    const both = await storage.enqueue([newJob({ name: "a" }), newJob({ name: "a" })], T0);
+    calls.single = 0;
+    calls.transaction = 0;
+    const general = await storage.claim({ ...request, first: both[1]?.job.id });
+    expect(general.map((j) => j.id)).toEqual(both.map((r) => r.job.id));
+    expect(calls).toEqual({ single: 1, transaction: 1 });
+    await storage.close?.();
+  });
+
   it("claims and wake-up times use indexes only, with 20,000 delayed jobs waiting and 5,000 finished (no table scan, no sort)", () => {
     const { db, verbs, exec, explain, plans, scans } = plannedVerbs();
     db.exec("BEGIN");
@@ -400,7 +431,8 @@ describe("libsql claim cost", () => {
       ids(runVerbSync(verbs.claimFirst({ ...filter, first, limit: 1, ...lease }), explain));
     expect(hinted(nameGroup, fresh)).toEqual([fresh]);
     expect(hinted(queueGroup, freshInQueue)).toEqual([freshInQueue]);
-    expect(hinted({ queues: ["held"] }, undefined)).toEqual([]);
+    const [heldJob] = runVerbSync(verbs.enqueue([newJob({ name: "a", queue: "held" })], T0), exec);
+    expect(hinted({ queues: ["held"], names: ["a"] }, heldJob?.job.id)).toEqual([]);
 
     const text = plans.join("\n");
     expect(text).toMatch(

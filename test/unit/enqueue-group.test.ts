@@ -19,7 +19,11 @@ function fakeWrite(options: { async?: boolean; failWhen?: (runs: EnqueueRun[]) =
   const transactions: { n: number[]; now: number }[][] = [];
   let seq = 0;
   const write = (runs: EnqueueRun[]) => {
-    if (options.failWhen?.(runs)) throw new Error("refused");
+    // A synchronous engine throws; an asynchronous one rejects.
+    if (options.failWhen?.(runs)) {
+      if (options.async) return Promise.reject(new Error("refused"));
+      throw new Error("refused");
+    }
     transactions.push(
       runs.map((r) => ({ n: r.jobs.map((j) => (j.input as { n: number }).n), now: r.now })),
     );

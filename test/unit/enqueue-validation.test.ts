@@ -72,6 +72,22 @@ describe("enqueue rejects bad input, naming the field, storing nothing", () => {
     );
   });
 
+  it("absent options, whether left out, undefined or null (plain JavaScript, JSON), mean the defaults", async () => {
+    const { manager } = await seeded();
+    const to = "x@example.com";
+    const jobs = [
+      await manager.enqueue(sendEmail, { to }),
+      await manager.enqueue(sendEmail, { to }, undefined),
+      await manager.enqueue(sendEmail, { to }, null as never),
+      ...(await manager.enqueueMany([
+        { name: "email.send", input: { to }, options: null as never },
+      ])),
+    ];
+    expect(jobs.map((j) => [j.queue, j.priority, j.state])).toEqual(
+      Array.from({ length: 4 }, () => [jobs[0]?.queue, 0, "waiting"]),
+    );
+  });
+
   it("enqueueMany with one bad item among good ones stores none of them", async () => {
     const { manager } = await seeded();
     await rejectsAt(

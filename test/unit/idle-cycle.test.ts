@@ -158,6 +158,11 @@ describe("libsql", () => {
     await settle();
     expect(ran).toEqual([0, 1, 2, 3, 4]);
     expect(hints).toHaveLength(4);
+    // A delayed job is not hinted: its hinted claim could only miss.
+    await manager.enqueue(note, { n: 5 }, { delay: 60_000 });
+    await settle();
+    expect(hints).toHaveLength(5);
+    expect(hints[4]).toBeUndefined();
     await manager.stop();
   });
 });
