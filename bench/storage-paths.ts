@@ -29,7 +29,7 @@ async function measure(storage: Storage) {
   t = performance.now();
   let done = 0;
   while (done < N) {
-    const claimed = await storage.claim({ limit: 50, leaseMs: 30_000, now });
+    const claimed = await storage.claim({ names: ["bench"], limit: 50, leaseMs: 30_000, now });
     await storage.record(completions(claimed), now);
     done += claimed.length;
   }

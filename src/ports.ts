@@ -248,7 +248,9 @@ export interface Storage {
   /**
    * Atomically moves up to `limit` due waiting jobs (by priority, run time, then seq) to active,
    * writing a fresh lease token and expiry and starting a new attempt. No job is handed to two
-   * claimers while its lease holds.
+   * claimers while its lease holds. On the SQL storages a claim filtered to one queue or to one
+   * job name (a Worker group's) costs the same whatever else is waiting; any other filter, none
+   * included, reads and sorts every ready job it matches.
    */
   claim(request: ClaimRequest): MaybePromise<ClaimedJob[]>;
   /** Pushes out the expiry of every lease presented, in one statement where the engine allows. */
