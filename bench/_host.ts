@@ -61,3 +61,16 @@ export const cpuMicros = (usage: NodeJS.CpuUsage) => usage.user + usage.system;
 /** The `completed` results of claimed jobs, as a storage-level drain records them. */
 export const completions = (claimed: readonly ClaimedJob[]): JobResult[] =>
   claimed.map((job) => ({ id: job.id, token: job.leaseToken, kind: "completed", output: null }));
+
+/**
+ * A migrated storage on a fresh file, with its SQL engine for seeding by statement (scenario D):
+ * remove `tmp` when done.
+ */
+export async function seedableStorage(file: string) {
+  const tmp = tempDir();
+  const storage = await fileStorage(`${tmp.dir}/${file}`);
+  await storage.migrate();
+  const engine = storage.getInstance();
+  if (!engine) throw new Error("storage not open");
+  return { tmp, storage, engine };
+}

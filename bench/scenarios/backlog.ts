@@ -4,7 +4,7 @@
 // for their wake-up time past it.
 import type { ClaimFilter } from "shiftwork";
 import { q, type Verb } from "../../adapters/_sql/driver.js";
-import { completions, fileStorage, tempDir } from "../_host.js";
+import { completions, seedableStorage } from "../_host.js";
 import { median } from "../_stats.js";
 
 /** Options of {@link measureBacklog}. */
@@ -39,11 +39,7 @@ function* seed(count: number, name: string, queue: string, runAt: number): Verb<
  * (`{ names: ["noop"] }`) and a queue group (`{ queues: ["default"], names: [...] }`).
  */
 export async function measureBacklog({ backlog, claims, concurrency }: BacklogOptions) {
-  const tmp = tempDir();
-  const storage = await fileStorage(`${tmp.dir}/backlog.db`);
-  await storage.migrate();
-  const engine = storage.getInstance();
-  if (!engine) throw new Error("storage not open");
+  const { tmp, storage, engine } = await seedableStorage("backlog.db");
   const now = Date.now() - 1000;
   for (let left = backlog; left > 0; left -= SEED_CHUNK) {
     const count = Math.min(SEED_CHUNK, left);

@@ -3,7 +3,7 @@
 import { createManager } from "shiftwork";
 import { inlineScheduler } from "shiftwork/runtimes/inline";
 import { q, type Verb } from "../../adapters/_sql/driver.js";
-import { completions, fileStorage, since, tempDir } from "../_host.js";
+import { completions, seedableStorage, since } from "../_host.js";
 import { median } from "../_stats.js";
 import * as jobs from "../jobs.js";
 
@@ -36,11 +36,7 @@ function* seed(count: number, now: number): Verb<void> {
 
 /** Claim time (median ms of one claim of `concurrency` jobs), drain rate and peak RSS (MB). */
 export async function measureScale({ waiting, claims, concurrency, drain }: ScaleOptions) {
-  const tmp = tempDir();
-  const storage = await fileStorage(`${tmp.dir}/d.db`);
-  await storage.migrate();
-  const engine = storage.getInstance();
-  if (!engine) throw new Error("storage not open");
+  const { tmp, storage, engine } = await seedableStorage("d.db");
   const now = Date.now() - 1000;
   const t0 = performance.now();
   for (let left = waiting; left > 0; left -= SEED_CHUNK) {
