@@ -1,4 +1,5 @@
 import type { EnqueueResult, NewJob } from "../../src/ports.js";
+import { isPromise } from "./driver.js";
 
 /** Jobs stored with one clock: the jobs of consecutive calls that passed the same `now`. */
 export interface EnqueueRun {
@@ -91,6 +92,3 @@ function runsOf(calls: readonly Pending[]): EnqueueRun[] {
   }
   return runs;
 }
-
-const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
-  typeof (value as { then?: unknown } | null)?.then === "function";

@@ -12,7 +12,7 @@ import {
   checkResults,
 } from "../../src/port-schemas.js";
 import type { EnqueueResult, NewJob, Storage } from "../../src/ports.js";
-import type { SqlEngine, Verb } from "./driver.js";
+import { isPromise, type SqlEngine, type Verb } from "./driver.js";
 import { type EnqueueRun, enqueueGroup } from "./enqueue-group.js";
 import { type IdCodec, sqlVerbs } from "./verbs.js";
 
@@ -139,7 +139,5 @@ export function sqlStorage(
 
 /** `f` of a value, or of a promise's value: a synchronous engine's answer stays synchronous. */
 function maybeThen<T, U>(value: T | Promise<T>, f: (value: T) => U): U | Promise<U> {
-  return typeof (value as { then?: unknown } | null)?.then === "function"
-    ? (value as Promise<T>).then(f)
-    : f(value as T);
+  return isPromise(value) ? value.then(f) : f(value);
 }
