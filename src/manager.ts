@@ -355,9 +355,9 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     // A pump this enqueue sets off before it returns (a storage that notifies its own writes) must
     // not hint an older job.
     this.#fresh = undefined;
-    // One mark for the batch of prepared jobs, which the port then lets through unchecked: a mark
-    // per job cost about a microsecond each (a WeakSet entry the collector traces).
-    // Frozen, so no storage wrapper can slip an unchecked job into the vouched-for array.
+    // One mark for the batch of prepared jobs, which the port then lets through unchecked (a mark
+    // per job cost about a microsecond each), frozen so no storage wrapper can slip an unchecked
+    // job into the vouched-for array.
     const batch = markTrusted(Object.freeze(jobs));
     const results = await this.#call("enqueue", () => this.#storage.enqueue(batch, this.#now()));
     for (const { job, created } of results) {

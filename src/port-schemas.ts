@@ -71,7 +71,7 @@ const claimRequest = v.object({
   queues: idList,
   names: idList,
   limit: v.pipe(int, v.minValue(1), v.maxValue(10_000)),
-  leaseMs: v.pipe(int, v.minValue(1)),
+  leaseMs: leaseMsSchema,
   now: time,
   first: v.optional(text),
 });

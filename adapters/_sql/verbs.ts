@@ -142,8 +142,8 @@ export function sqlVerbs(codec: IdCodec) {
   function* claimReady({ limit, leaseMs, now, ...filter }: ClaimRequest): Verb<ClaimedJob[]> {
     const where = filterSql(filter);
     const token = crypto.randomUUID();
-    // A paused single queue makes the LIMIT 0: SQLite computes it before the walk and skips it.
     const expires = now + leaseMs;
+    // A paused single queue makes the LIMIT 0: SQLite computes it before the walk and skips it.
     yield q(
       `UPDATE shiftwork_jobs SET ${CLAIM_SET}
        WHERE seq IN (
@@ -184,15 +184,9 @@ export function sqlVerbs(codec: IdCodec) {
    * take exactly this job, and one statement does it, its row coming back with the UPDATE;
    * otherwise nothing changes and the answer is empty.
    */
-  function* claimFirst({
-    first,
-    limit,
-    leaseMs,
-    now,
-    ...filter
-  }: ClaimRequest): Verb<ClaimedJob[]> {
+  function* claimFirst({ first, leaseMs, now, ...filter }: ClaimRequest): Verb<ClaimedJob[]> {
     const seq = first === undefined ? null : codec.seqOf(first);
-    if (seq === null || limit < 1) return [];
+    if (seq === null) return [];
     const where = filterSql(filter);
     // The row's queue must not be paused; for one queue, `filterSql` leaves that test to `open`.
     const open = where.open ? { sql: ` AND ${where.open.sql}`, args: where.open.args } : null;
