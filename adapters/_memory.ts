@@ -2,6 +2,7 @@ import { JobNotFoundError, JobStateError, ShiftworkError } from "../src/errors.j
 import {
   checkClaim,
   checkClaims,
+  checkEnqueueClaim,
   checkFilter,
   checkId,
   checkLeases,
@@ -15,7 +16,9 @@ import {
 import type {
   Attempt,
   ClaimedJob,
+  ClaimFilter,
   ClaimRequest,
+  EnqueueResult,
   JobRecord,
   JobResult,
   Json,
@@ -34,12 +37,18 @@ export interface MemoryRules {
   compareReady(a: JobRecord, b: JobRecord): number;
   /** Whether a presented token fences the job. */
   holdsLease(job: JobRecord, token: string): boolean;
+  /** Whether a new job may be claimed as it is enqueued, given what a claim now could take. */
+  mayHandOff(job: JobRecord, ready: readonly JobRecord[]): boolean;
 }
 
-/** The real rules: priority, then run time, then insertion order; the token must match. */
+/**
+ * The real rules: priority, then run time, then insertion order; the token must match; a new job
+ * is handed off only when it is the first a claim would take.
+ */
 export const correctRules: MemoryRules = {
   compareReady: (a, b) => a.priority - b.priority || a.runAt - b.runAt || a.seq - b.seq,
   holdsLease: (job, token) => job.state === "active" && job.leaseToken === token,
+  mayHandOff: (job, ready) => ready[0] === job,
 };
 
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
@@ -129,9 +138,9 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
     }
   };
 
-  /** A claim of checked arguments. */
-  const claimChecked = ({ queues, names, limit, leaseMs, now }: ClaimRequest): ClaimedJob[] => {
-    const ready = [...jobs.values()]
+  /** The jobs a claim of `filter` at `now` could take, in claim order. */
+  const ready = ({ queues, names }: ClaimFilter, now: number): JobRecord[] =>
+    [...jobs.values()]
       .filter(
         (job) =>
           job.state === "waiting" &&
@@ -140,23 +149,29 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
           (!queues?.length || queues.includes(job.queue)) &&
           (!names?.length || names.includes(job.name)),
       )
-      .sort(rules.compareReady)
-      .slice(0, limit);
-    return ready.map((job) => {
-      job.state = "active";
-      job.attempt += 1;
-      job.leaseToken = crypto.randomUUID();
-      job.leaseExpiresAt = now + leaseMs;
-      job.updatedAt = now;
-      job.attempts.push({
-        attempt: job.attempt,
-        startedAt: now,
-        endedAt: null,
-        outcome: null,
-        error: null,
-      });
-      return copy(job) as ClaimedJob;
+      .sort(rules.compareReady);
+
+  /** A claim of checked arguments. */
+  const claimChecked = ({ limit, leaseMs, now, ...filter }: ClaimRequest): ClaimedJob[] =>
+    ready(filter, now)
+      .slice(0, limit)
+      .map((job) => take(job, leaseMs, now));
+
+  /** Claims `job`: a new attempt under a fresh lease. */
+  const take = (job: JobRecord, leaseMs: number, now: number): ClaimedJob => {
+    job.state = "active";
+    job.attempt += 1;
+    job.leaseToken = crypto.randomUUID();
+    job.leaseExpiresAt = now + leaseMs;
+    job.updatedAt = now;
+    job.attempts.push({
+      attempt: job.attempt,
+      startedAt: now,
+      endedAt: null,
+      outcome: null,
+      error: null,
     });
+    return copy(job) as ClaimedJob;
   };
 
   /** A write of checked results. */
@@ -175,8 +190,9 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
     name: "memory",
     migrate() {},
 
-    enqueue(batch, now) {
+    enqueue(batch, now, claim) {
       const checked = checkNewJobs(batch, now);
+      const handOff = checkEnqueueClaim(claim);
       // Work on a draft of the key table so a failure half-way stores nothing.
       const pendingKeys = new Map<string, JobRecord>();
       const out = checked.map((item) => {
@@ -195,8 +211,19 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
         jobs.set(job.id, job);
         if (job.key !== null) keys.set(job.key, job.id);
       }
+      const [only] = out;
+      // The hand-off: the claim made now, when the new job is the first it would take.
+      if (
+        handOff &&
+        out.length === 1 &&
+        only?.created &&
+        rules.mayHandOff(only.job, ready(handOff, now))
+      ) {
+        const claimed = take(only.job, handOff.leaseMs, now);
+        return [{ job: copy(claimed), created: true, claimed }];
+      }
       if (out.some((r) => r.created)) notify();
-      return out.map(({ job, created }) => ({ job: copy(job), created }));
+      return out.map(({ job, created }): EnqueueResult => ({ job: copy(job), created }));
     },
 
     claim(request) {

@@ -152,7 +152,7 @@ export function libsqlStorage(options: LibsqlStorageOptions): LibsqlStorage {
         throw new StorageError("libsql", "migrate", error);
       }
     },
-    enqueue: (jobs, now) => ready().enqueue(jobs, now),
+    enqueue: (jobs, now, claim) => ready().enqueue(jobs, now, claim),
     claim: (request) => ready().claim(request),
     extendLeases: (leases, leaseMs, now) => ready().extendLeases(leases, leaseMs, now),
     record: (results, now) => ready().record(results, now),

@@ -32,6 +32,7 @@ import type {
   ClaimedJob,
   ClaimFilter,
   ClaimRequest,
+  EnqueueResult,
   ErrorInfo,
   FromContext,
   JobPage,
@@ -178,11 +179,6 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
    * the pump that follows the hand-over arms their wake-up without claiming again.
    */
   readonly #drained = new Map<Group, number>();
-  /**
-   * The job of this process's last one-job enqueue, until a claim hints it: when a drained group's
-   * idle Worker can take it, it is likely the only job that claim can take (see `ClaimRequest.first`).
-   */
-  #fresh: JobRecord | undefined;
   #unsubscribe: (() => void) | undefined;
   #starting: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | undefined;
@@ -352,22 +348,74 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
 
   async #insert(jobs: NewJob[]): Promise<JobRecord[]> {
     if (jobs.length === 0) return [];
-    // A pump this enqueue sets off before it returns (a storage that notifies its own writes) must
-    // not hint an older job.
-    this.#fresh = undefined;
     // One mark for the batch of prepared jobs, which the port then lets through unchecked (a mark
     // per job cost about a microsecond each), frozen so no storage wrapper can slip an unchecked
     // job into the vouched-for array.
     const batch = markTrusted(Object.freeze(jobs));
-    const results = await this.#call("enqueue", () => this.#storage.enqueue(batch, this.#now()));
+    const now = this.#now();
+    const taker = jobs.length === 1 ? this.#takerOf(jobs[0] as NewJob, now) : undefined;
+    if (taker) return this.#insertHandedOff(batch, now, taker);
+    const results = await this.#call("enqueue", () => this.#storage.enqueue(batch, now));
+    this.#announceEnqueued(results);
+    this.#requestPump();
+    return results.map((r) => r.job);
+  }
+
+  #announceEnqueued(results: readonly EnqueueResult[]): void {
     for (const { job, created } of results) {
       if (created) this.#emit("enqueued", this.#eventInit(job));
     }
-    // Only a job due now can be hinted: a delayed one's hinted claim would always miss.
+  }
+
+  /**
+   * The idle Worker a one-job enqueue may hand its job to: one of a group whose last claim came
+   * back short (so the new job is likely all it could take), while no other claim serves idle
+   * Workers. Storage then decides, in the insert itself, whether the job really is that group's
+   * next one.
+   */
+  #takerOf(job: NewJob, now: number): { group: Group; worker: Worker } | undefined {
+    if (this.#state !== "started" || this.#backingOff || this.#claimInFlight) return undefined;
+    if (job.runAt > now || this.#resultsWillClaim()) return undefined;
+    for (const group of this.#groups) {
+      if (!this.#drained.has(group) || !matches(group.filter, job)) continue;
+      const worker = group.workers.find((w) => w.isIdle);
+      if (worker) return { group, worker };
+    }
+    return undefined;
+  }
+
+  /**
+   * A one-job enqueue that asks storage to insert the job already claimed for `taker`'s Worker:
+   * one commit, where enqueue then claim take two, between an enqueue and its handler's start.
+   * The Worker is held for it as for any claim, and the job goes back when stop began meanwhile.
+   */
+  async #insertHandedOff(
+    batch: readonly NewJob[],
+    now: number,
+    { group, worker }: { group: Group; worker: Worker },
+  ): Promise<JobRecord[]> {
+    const claim = markTrusted({ ...group.filter, leaseMs: this.#leaseMs });
+    let results: EnqueueResult[] = [];
+    const inserting = this.#claimFor([[worker]], async () => {
+      results = await this.#call("enqueue", () => this.#storage.enqueue(batch, now, claim));
+      const claimed = results[0]?.claimed;
+      return [claimed ? [claimed] : []];
+    });
+    this.#claiming = inserting.then(
+      () => {},
+      () => {},
+    );
+    const hand = await inserting;
+    this.#announceEnqueued(results);
+    hand();
     const [only] = results;
-    this.#fresh =
-      results.length === 1 && only?.created && only.job.runAt <= this.#now() ? only.job : undefined;
-    this.#requestPump();
+    if (only?.claimed) {
+      // Nothing new for any other Worker: no work signal, but the pump arms the lease renewal.
+      this.#schedulePump();
+    } else {
+      // Not handed off: other jobs come first, and the pump claims them.
+      this.#requestPump();
+    }
     return results.map((r) => r.job);
   }
 
@@ -600,13 +648,6 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     // Results are about to be written: that write claims for the idle workers (one commit).
     if (this.#resultsWillClaim()) return;
     const request = this.#claimRequest(group, idle.length, this.#now());
-    const fresh = this.#fresh;
-    if (fresh && matches(group.filter, fresh)) {
-      // A hint serves the first claim after its enqueue only. When the group's last claim found
-      // nothing else, this job is likely all there is to take: hint it (a cheaper claim).
-      this.#fresh = undefined;
-      if (this.#drained.has(group)) request.first = fresh.id;
-    }
     const filling = (async () => {
       const hand = await this.#claimFor([idle], async () => [
         await this.#call("claim", () => this.#storage.claim(request)),
@@ -997,7 +1038,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
 const errorOf = (error: ErrorInfo | null) => (error ? { error } : {});
 
 /** Whether a claim with `filter` may take `job` (paused queues aside). */
-const matches = (filter: ClaimFilter, job: JobRecord) =>
+const matches = (filter: ClaimFilter, job: Pick<JobRecord, "name" | "queue">) =>
   (!filter.queues?.length || filter.queues.includes(job.queue)) &&
   (!filter.names?.length || filter.names.includes(job.name));
 

@@ -5,7 +5,15 @@
  */
 import * as v from "valibot";
 import { isTrusted } from "./_trust.js";
-import type { ClaimRequest, JobResult, Lease, ListQuery, NewJob, PruneRequest } from "./ports.js";
+import type {
+  ClaimRequest,
+  EnqueueClaim,
+  JobResult,
+  Lease,
+  ListQuery,
+  NewJob,
+  PruneRequest,
+} from "./ports.js";
 import { JOB_STATES } from "./ports.js";
 import { parseOrThrow } from "./validate.js";
 
@@ -93,7 +101,6 @@ const claimRequest = v.object({
   limit: v.pipe(int, v.minValue(1), v.maxValue(10_000)),
   leaseMs: leaseMsSchema,
   now: time,
-  first: v.optional(text),
 });
 const claimRequests = v.array(claimRequest);
 
@@ -112,6 +119,16 @@ export const checkClaim = (request: unknown): ClaimRequest =>
   isTrusted(request)
     ? checkTrustedClaim(request as ClaimRequest, "claim", "")
     : parseOrThrow(claimRequest, request, "claim", "");
+
+const enqueueClaim = v.object({ queues: idList, names: idList, leaseMs: leaseMsSchema });
+
+/** Checks the hand-off asked of an enqueue, if any (the Manager's own: only its lease). */
+export const checkEnqueueClaim = (claim: unknown): EnqueueClaim | undefined => {
+  if (claim === undefined) return undefined;
+  if (!isTrusted(claim)) return parseOrThrow(enqueueClaim, claim, "enqueue", "claim");
+  checkLeaseMs((claim as EnqueueClaim).leaseMs, "enqueue", "claim.leaseMs");
+  return claim as EnqueueClaim;
+};
 
 /** Checks the claim requests of `recordAndClaim` (the Manager's own: only time and lease). */
 export const checkClaims = (requests: unknown): readonly ClaimRequest[] => {

@@ -101,6 +101,11 @@ export interface NewJob {
 export interface EnqueueResult {
   job: JobRecord;
   created: boolean;
+  /**
+   * Set when the enqueue was asked to hand its job off ({@link EnqueueClaim}) and storage did:
+   * the job as stored, already claimed. `job` is then the same record.
+   */
+  claimed?: ClaimedJob;
 }
 
 /** Which jobs a claim may take. Empty or absent lists mean "any". Paused queues are always skipped. */
@@ -114,12 +119,14 @@ export interface ClaimRequest extends ClaimFilter {
   limit: number;
   leaseMs: number;
   now: number;
-  /**
-   * A hint, never a change of meaning: the id of a job the caller expects to be the only one this
-   * claim can take (a Manager's idle Worker and the job it just enqueued). Storage may then claim
-   * it with one guarded statement instead of the general claim; the answer is the same either way.
-   */
-  first?: string;
+}
+
+/**
+ * A hand-off asked of a one-job enqueue: a Manager with an idle Worker of this filter, which
+ * expects the new job to be the only one that Worker's next claim could take.
+ */
+export interface EnqueueClaim extends ClaimFilter {
+  leaseMs: number;
 }
 
 /** A lease a Manager holds: presented with every extension and result. */
@@ -243,8 +250,18 @@ export interface Storage {
   /**
    * Inserts jobs in one transaction: all or none. A job whose `key` is held by a waiting or active
    * job is not inserted; the holder comes back with `created: false`.
+   *
+   * With `claim`, and one job that is created: when a claim of `claim`'s filter with a limit of one,
+   * made at `now` right after the insert, would take this job, storage may store it already claimed
+   * by that claim (a fresh attempt under a lease of `leaseMs`) in the same write, and return it as
+   * `claimed`. The job and the claim then commit together: one write instead of two for the job a
+   * waiting Worker takes next. Storage may ignore `claim`; the job then waits as usual.
    */
-  enqueue(jobs: readonly NewJob[], now: number): MaybePromise<EnqueueResult[]>;
+  enqueue(
+    jobs: readonly NewJob[],
+    now: number,
+    claim?: EnqueueClaim,
+  ): MaybePromise<EnqueueResult[]>;
   /**
    * Atomically moves up to `limit` due waiting jobs (by priority, run time, then seq) to active,
    * writing a fresh lease token and expiry and starting a new attempt. No job is handed to two

@@ -1,10 +1,14 @@
-import type { EnqueueResult, NewJob } from "../../src/ports.js";
+import type { EnqueueClaim, EnqueueResult, NewJob } from "../../src/ports.js";
 import { isPromise } from "./driver.js";
 
-/** Jobs stored with one clock: the jobs of consecutive calls that passed the same `now`. */
+/**
+ * Jobs stored with one clock: the jobs of consecutive calls that passed the same `now`, or one
+ * call's job with the hand-off it asked for.
+ */
 export interface EnqueueRun {
   jobs: NewJob[];
   now: number;
+  claim?: EnqueueClaim;
 }
 
 /** Writes runs in one transaction; per run, its results. Synchronous engines answer at once. */
@@ -13,6 +17,7 @@ type Write = (runs: EnqueueRun[]) => EnqueueResult[][] | Promise<EnqueueResult[]
 interface Pending {
   jobs: readonly NewJob[];
   now: number;
+  claim: EnqueueClaim | undefined;
   resolve: (results: EnqueueResult[]) => void;
   reject: (error: unknown) => void;
 }
@@ -27,8 +32,10 @@ interface Pending {
  */
 export function enqueueGroup(
   write: Write,
-): (jobs: readonly NewJob[], now: number) => Promise<EnqueueResult[]> {
+): (jobs: readonly NewJob[], now: number, claim?: EnqueueClaim) => Promise<EnqueueResult[]> {
   let pending: Pending[] = [];
+  /** Flushes not finished: an asynchronous engine's write in flight. */
+  let flushing = 0;
 
   // A synchronous engine's answer is used at once, with no await: every call of a batch then
   // resolves in the same microtask turn, so concurrent callers come back together and their next
@@ -65,29 +72,50 @@ export function enqueueGroup(
   const flush = async () => {
     const batch = pending;
     pending = [];
-    if (batch.length === 1) return alone(batch[0] as Pending);
+    flushing++;
     try {
-      const written = attempt(batch);
-      if (written) await written;
-    } catch {
-      for (const call of batch) await alone(call);
+      if (batch.length === 1) return await alone(batch[0] as Pending);
+      try {
+        const written = attempt(batch);
+        if (written) await written;
+      } catch {
+        for (const call of batch) await alone(call);
+      }
+    } finally {
+      flushing--;
     }
   };
 
-  return (jobs, now) =>
+  return (jobs, now, claim) =>
     new Promise((resolve, reject) => {
-      pending.push({ jobs, now, resolve, reject });
+      // A hand-off with no call before it to wait for is written at once: the turn that gathers
+      // a batch would only delay the one commit between an enqueue and its handler's start.
+      if (claim && pending.length === 0 && flushing === 0) {
+        try {
+          const out = write([{ jobs: [...jobs], now, claim }]);
+          if (isPromise(out)) out.then(([results]) => resolve(results ?? []), reject);
+          else resolve(out[0] ?? []);
+        } catch (error) {
+          reject(error);
+        }
+        return;
+      }
+      pending.push({ jobs, now, claim, resolve, reject });
       // Callers resumed in the same turn reach here before this microtask runs.
       if (pending.length === 1) queueMicrotask(() => void flush());
     });
 }
 
-/** Consecutive calls with the same `now` make one run (one statement for all their jobs). */
+/**
+ * Consecutive calls with the same `now` make one run (one statement for all their jobs). A call
+ * that asks for a hand-off is a run of its own, which no later call joins.
+ */
 function runsOf(calls: readonly Pending[]): EnqueueRun[] {
   const runs: EnqueueRun[] = [];
   for (const call of calls) {
     const last = runs[runs.length - 1];
-    if (last && last.now === call.now) last.jobs.push(...call.jobs);
+    if (last && !last.claim && !call.claim && last.now === call.now) last.jobs.push(...call.jobs);
+    else if (call.claim) runs.push({ jobs: [...call.jobs], now: call.now, claim: call.claim });
     else runs.push({ jobs: [...call.jobs], now: call.now });
   }
   return runs;

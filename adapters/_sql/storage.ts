@@ -1,6 +1,7 @@
 import {
   checkClaim,
   checkClaims,
+  checkEnqueueClaim,
   checkFilter,
   checkId,
   checkLeases,
@@ -11,7 +12,7 @@ import {
   checkQueue,
   checkResults,
 } from "../../src/port-schemas.js";
-import type { EnqueueResult, NewJob, Storage } from "../../src/ports.js";
+import type { EnqueueClaim, EnqueueResult, NewJob, Storage } from "../../src/ports.js";
 import { isPromise, type SqlEngine, type Verb } from "./driver.js";
 import { type EnqueueRun, enqueueGroup } from "./enqueue-group.js";
 import { type IdCodec, sqlVerbs } from "./verbs.js";
@@ -45,38 +46,34 @@ export function sqlStorage(
   const verbs = sqlVerbs(codec);
   const write = <T>(verb: () => Verb<T>) => engine.transaction("write", verb);
   const read = <T>(verb: () => Verb<T>) => engine.transaction("read", verb);
-  const writeJobs = (jobs: readonly NewJob[], now: number) =>
-    // One job without a key is one INSERT: no transaction around it where the engine allows.
+  const writeJobs = (jobs: readonly NewJob[], now: number, claim?: EnqueueClaim) =>
+    // One job without a key is one INSERT (its hand-off included): no transaction around it where
+    // the engine allows.
     jobs.length === 1 && jobs[0]?.key === null && engine.single
-      ? engine.single(() => verbs.enqueue(jobs, now))
-      : write(() => verbs.enqueue(jobs, now));
-  const writeRuns = (runs: EnqueueRun[]) =>
-    runs.length === 1
-      ? maybeThen(writeJobs((runs[0] as EnqueueRun).jobs, (runs[0] as EnqueueRun).now), (r) => [r])
+      ? engine.single(() => verbs.enqueue(jobs, now, claim))
+      : write(() => verbs.enqueue(jobs, now, claim));
+  const writeRuns = (runs: EnqueueRun[]) => {
+    const [run] = runs as [EnqueueRun];
+    return runs.length === 1
+      ? maybeThen(writeJobs(run.jobs, run.now, run.claim), (r) => [r])
       : write(function* () {
           const out: EnqueueResult[][] = [];
-          for (const run of runs) out.push(yield* verbs.enqueue(run.jobs, run.now));
+          for (const { jobs, now, claim } of runs) out.push(yield* verbs.enqueue(jobs, now, claim));
           return out;
         });
+  };
   const grouped = options.groupEnqueues ? enqueueGroup(writeRuns) : undefined;
   return {
     name: engine.name,
     engine,
     migrate: () => write(() => verbs.migrate()),
-    enqueue(jobs, now) {
+    enqueue(jobs, now, claim) {
       const checked = checkNewJobs(jobs, now);
-      return grouped ? grouped(checked, now) : writeJobs(checked, now);
+      const handOff = checkEnqueueClaim(claim);
+      return grouped ? grouped(checked, now, handOff) : writeJobs(checked, now, handOff);
     },
     claim(request) {
       const checked = checkClaim(request);
-      if (checked.first !== undefined && engine.single) {
-        // The hinted job in one statement of its own (no BEGIN, no read-back); when the hint does
-        // not hold, nothing was written and the general claim runs.
-        const first = engine.single(() => verbs.claimFirst(checked));
-        if (first.length > 0) return first;
-        const { first: _, ...general } = checked;
-        return write(() => verbs.claim(general));
-      }
       return write(() => verbs.claim(checked));
     },
     extendLeases(leases, leaseMs, now) {

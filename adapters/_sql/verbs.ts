@@ -3,6 +3,7 @@ import type {
   ClaimedJob,
   ClaimFilter,
   ClaimRequest,
+  EnqueueClaim,
   EnqueueResult,
   JobPage,
   JobRecord,
@@ -80,6 +81,75 @@ export function sqlVerbs(codec: IdCodec) {
       key,
     );
     return toJob(rows[0] as Record<string, unknown>);
+  }
+
+  /**
+   * Inserts one job already claimed when a claim of `claim`'s filter made now would take it: it is
+   * due and in the filter, its queue is not paused, no other job of the filter is claimable, and no
+   * delayed job is due (which that claim would promote first). The test runs once, inside the
+   * INSERT, so the job and its claim commit together; otherwise the job is inserted waiting.
+   * `undefined` when the job is not due or not in the filter: the caller inserts it as usual.
+   */
+  function* enqueueClaimed(
+    job: NewJob,
+    now: number,
+    { leaseMs, ...filter }: EnqueueClaim,
+  ): Verb<EnqueueResult | undefined> {
+    const inFilter = (list: readonly string[] | undefined, value: string) =>
+      !list?.length || list.includes(value);
+    if (job.runAt > now || !inFilter(filter.queues, job.queue) || !inFilter(filter.names, job.name))
+      return undefined;
+    const where = filterSql(filter);
+    const input = json(job.input) as string;
+    const token = crypto.randomUUID();
+    const { rows } = yield q(
+      `INSERT INTO shiftwork_jobs
+         (name, queue, input, state, priority, run_at, max_attempts, key, created_at, updated_at,
+          attempt, lease_token, lease_expires_at, attempts)
+       SELECT ?, ?, ?, CASE WHEN take THEN 'active' ELSE 'waiting' END, ?, ?, ?, ?, ?, ?,
+         take, CASE WHEN take THEN ? END, CASE WHEN take THEN ? END,
+         CASE WHEN take THEN json_array(json_object('attempt', 1, 'startedAt', ?, 'endedAt', NULL,
+           'outcome', NULL, 'error', NULL)) ELSE '[]' END
+       FROM (SELECT
+         NOT EXISTS (SELECT 1 FROM shiftwork_queues WHERE queue = ? AND paused = 1)
+         AND NOT EXISTS (SELECT 1 FROM shiftwork_jobs AS other INDEXED BY ${where.index}
+           WHERE state = 'waiting'${where.sql} AND run_at <= ?)
+         AND NOT EXISTS (SELECT 1 FROM shiftwork_jobs AS due
+           WHERE state = 'delayed' AND run_at <= ?)
+         AS take)
+       WHERE true
+       ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ${LIVE} DO NOTHING
+       RETURNING seq, state`,
+      job.name,
+      job.queue,
+      input,
+      job.priority,
+      job.runAt,
+      job.maxAttempts,
+      job.key,
+      now,
+      now,
+      token,
+      now + leaseMs,
+      now,
+      job.queue,
+      ...where.args,
+      now,
+      now,
+    );
+    const row = rows[0];
+    if (!row) return { job: yield* keyHolder(job.key), created: false };
+    const record = newRecord(job, Number(row.seq), input, now);
+    if (row.state !== "active") return { job: record, created: true };
+    const claimed: ClaimedJob = {
+      ...record,
+      state: "active",
+      attempt: 1,
+      leaseToken: token,
+      leaseExpiresAt: now + leaseMs,
+      attempts: [{ attempt: 1, startedAt: now, endedAt: null, outcome: null, error: null }],
+    };
+    return { job: claimed, created: true, claimed };
   }
 
   function* enqueueOne(job: NewJob, now: number): Verb<EnqueueResult> {
@@ -178,44 +248,6 @@ export function sqlVerbs(codec: IdCodec) {
   }
 
   /**
-   * The claim of the job `request.first` names, when it is the only job the request could take:
-   * waiting and due, in the filter, its queue not paused, no other job of the filter claimable, and
-   * no delayed job due (which the general claim would promote first). Then the general claim would
-   * take exactly this job, and one statement does it, its row coming back with the UPDATE;
-   * otherwise nothing changes and the answer is empty.
-   */
-  function* claimFirst({ first, leaseMs, now, ...filter }: ClaimRequest): Verb<ClaimedJob[]> {
-    const seq = first === undefined ? null : codec.seqOf(first);
-    if (seq === null) return [];
-    const where = filterSql(filter);
-    // The row's queue must not be paused; for one queue, `filterSql` leaves that test to `open`.
-    const open = where.open ? { sql: ` AND ${where.open.sql}`, args: where.open.args } : null;
-    // Unqualified columns in the subqueries are the other job's (SQL resolves the innermost table).
-    const { rows } = yield q(
-      `UPDATE shiftwork_jobs SET ${CLAIM_SET}
-       WHERE seq = ? AND state = 'waiting' AND run_at <= ?${where.sql}${open?.sql ?? ""}
-         AND NOT EXISTS (SELECT 1 FROM shiftwork_jobs AS other INDEXED BY ${where.index}
-           WHERE state = 'waiting' AND seq <> ?${where.sql} AND run_at <= ?)
-         AND NOT EXISTS (SELECT 1 FROM shiftwork_jobs AS due
-           WHERE due.state = 'delayed' AND due.run_at <= ?)
-       RETURNING ${JOB_COLUMNS.join(", ")}`,
-      crypto.randomUUID(),
-      now + leaseMs,
-      now,
-      now,
-      seq,
-      now,
-      ...where.args,
-      ...(open?.args ?? []),
-      seq,
-      ...where.args,
-      now,
-      now,
-    );
-    return rows.map((row) => toJob(row) as ClaimedJob);
-  }
-
-  /**
    * Claims for each request in order (`[i]` for `requests[i]`). Delayed jobs that fell due join the
    * ready set first, once per distinct `now` (the index keeps it a range search), not once per
    * request.
@@ -224,13 +256,6 @@ export function sqlVerbs(codec: IdCodec) {
     const claimed: ClaimedJob[][] = [];
     let promotedAt: number | undefined;
     for (const request of requests) {
-      if (request.first !== undefined) {
-        const first = yield* claimFirst(request);
-        if (first.length > 0) {
-          claimed.push(first);
-          continue;
-        }
-      }
       if (request.now !== promotedAt) {
         yield q(
           "UPDATE shiftwork_jobs SET state = 'waiting' WHERE state = 'delayed' AND run_at <= ?",
@@ -278,8 +303,12 @@ export function sqlVerbs(codec: IdCodec) {
       }
     },
 
-    *enqueue(jobs: readonly NewJob[], now: number): Verb<EnqueueResult[]> {
-      if (jobs.length === 1) return [yield* enqueueOne(jobs[0] as NewJob, now)];
+    *enqueue(jobs: readonly NewJob[], now: number, claim?: EnqueueClaim): Verb<EnqueueResult[]> {
+      if (jobs.length === 1) {
+        const job = jobs[0] as NewJob;
+        const handed = claim ? yield* enqueueClaimed(job, now, claim) : undefined;
+        return [handed ?? (yield* enqueueOne(job, now))];
+      }
       // Many jobs: one INSERT over a JSON array, not one statement per job (per-statement overhead
       // dominates local SQLite). A job whose key is held is skipped by ON CONFLICT, exactly as one
       // statement per job in this order would skip it.
@@ -342,8 +371,6 @@ export function sqlVerbs(codec: IdCodec) {
     },
 
     claimEach,
-
-    claimFirst,
 
     *extendLeases(leases: readonly Lease[], leaseMs: number, now: number): Verb<LeaseStatus[]> {
       const pairs = leases.map((l) => [codec.seqOf(l.id), l.token]);

@@ -286,7 +286,7 @@ function plannedVerbs() {
   /**
    * The plan lines that read the jobs table itself or sort: "SEARCH shiftwork_jobs" naming no
    * index reads the table (a `state IN (...)` matches no partial index), as bad as a scan. The
-   * hinted claim's subqueries name the table `other` and `due`.
+   * hand-off's subqueries name the table `other` and `due`.
    */
   const scans = () =>
     plans.filter(
@@ -299,7 +299,7 @@ function plannedVerbs() {
 }
 
 describe("libsql claim cost", () => {
-  it("a hinted claim that holds is one statement outside a transaction; one that does not is the general claim", async () => {
+  it("a one-job enqueue is one statement outside a transaction, its hand-off included, whether the hand-off holds or not", async () => {
     const storage = libsqlStorage({ url: ":memory:" });
     await storage.migrate();
     const engine = storage.getInstance();
@@ -314,19 +314,16 @@ describe("libsql claim cost", () => {
       calls.transaction++;
       return transaction.call(engine, mode, verb) as T | Promise<T>;
     };
-    const request = { names: ["a"], limit: 4, leaseMs: 1000, now: T0 };
-    const [alone] = await storage.enqueue([newJob({ name: "a" })], T0);
-    calls.single = 0;
-    const claimed = await storage.claim({ ...request, first: alone?.job.id });
-    expect(claimed.map((j) => j.id)).toEqual([alone?.job.id]);
+    const claim = { names: ["a"], leaseMs: 1000 };
+    const [alone] = await storage.enqueue([newJob({ name: "a" })], T0, claim);
+    expect(alone?.claimed?.id).toBe(alone?.job.id);
     expect(calls).toEqual({ single: 1, transaction: 0 });
-    // Another job is claimable too: the hint does not hold, and the general claim takes both.
-    const both = await storage.enqueue([newJob({ name: "a" }), newJob({ name: "a" })], T0);
-    calls.single = 0;
-    calls.transaction = 0;
-    const general = await storage.claim({ ...request, first: both[1]?.job.id });
-    expect(general.map((j) => j.id)).toEqual(both.map((r) => r.job.id));
-    expect(calls).toEqual({ single: 1, transaction: 1 });
+    // Another job is claimable first: the same one statement inserts this one waiting.
+    await storage.enqueue([newJob({ name: "a" })], T0);
+    const [behind] = await storage.enqueue([newJob({ name: "a" })], T0, claim);
+    expect(behind?.claimed).toBeUndefined();
+    expect(behind?.job.state).toBe("waiting");
+    expect(calls).toEqual({ single: 3, transaction: 0 });
     await storage.close?.();
   });
 
@@ -421,18 +418,19 @@ describe("libsql claim cost", () => {
     ]);
     expect(runVerbSync(verbs.claim({ queues: ["held"], limit: 5, ...lease }), explain)).toEqual([]);
     expect(runVerbSync(verbs.nextWakeAt(nameGroup), explain)).toBe(T0 + 1000);
-    // A hinted claim (the job a Manager just enqueued to a drained group) checks that no other
-    // job of the group is claimable through the group's own index, past the backlogs too.
-    const [fresh, freshInQueue] = runVerbSync(
-      verbs.enqueue([newJob({ name: "a", queue: "third" }), newJob({ name: "b" })], T0),
-      exec,
-    ).map((r) => r.job.id);
-    const hinted = (filter: object, first: string | undefined) =>
-      ids(runVerbSync(verbs.claimFirst({ ...filter, first, limit: 1, ...lease }), explain));
-    expect(hinted(nameGroup, fresh)).toEqual([fresh]);
-    expect(hinted(queueGroup, freshInQueue)).toEqual([freshInQueue]);
-    const [heldJob] = runVerbSync(verbs.enqueue([newJob({ name: "a", queue: "held" })], T0), exec);
-    expect(hinted({ queues: ["held"], names: ["a"] }, heldJob?.job.id)).toEqual([]);
+    // A hand-off (a Manager's one-job enqueue to a drained group) checks that no other job of the
+    // group is claimable through the group's own index, past the backlogs too.
+    const handOff = (job: NewJob, filter: object) =>
+      runVerbSync(verbs.enqueue([job], T0, { ...filter, leaseMs: 1000 }), explain)[0];
+    const fresh = handOff(newJob({ name: "a", queue: "third" }), nameGroup);
+    expect(fresh?.claimed?.id).toBe(fresh?.job.id);
+    const freshInQueue = handOff(newJob({ name: "b" }), queueGroup);
+    expect(freshInQueue?.claimed?.id).toBe(freshInQueue?.job.id);
+    const heldJob = handOff(newJob({ name: "a", queue: "held" }), {
+      queues: ["held"],
+      names: ["a"],
+    });
+    expect(heldJob?.claimed).toBeUndefined();
 
     const text = plans.join("\n");
     expect(text).toMatch(

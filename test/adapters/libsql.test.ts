@@ -24,12 +24,13 @@ testStorageAdapter({
   },
   open: () => libsqlStorage({ url: `file:${file}` }),
   destroy,
-  capabilities: { secondHandle: true },
+  capabilities: { secondHandle: true, handsOff: true },
 });
 
 testStorageAdapter({
   name: "libsql :memory: (sync binding)",
   create: () => libsqlStorage({ url: ":memory:" }),
+  capabilities: { handsOff: true },
 });
 
 // No second handle here: two async clients in one process deadlock on the file lock (a write
@@ -40,9 +41,11 @@ testStorageAdapter({
   create: () =>
     libsqlStorage({ client: createClient({ url: `file:${freshFile()}`, timeout: 5000 }) }),
   destroy,
+  capabilities: { handsOff: true },
 });
 
 testStorageAdapter({
   name: "libsql :memory: (@libsql/client)",
   create: () => libsqlStorage({ client: createClient({ url: ":memory:" }) }),
+  capabilities: { handsOff: true },
 });

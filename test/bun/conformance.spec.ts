@@ -8,7 +8,11 @@ import { memoryStorage } from "shiftwork/adapters/memory";
 import { bunWorkerScheduler } from "shiftwork/runtimes/bun";
 import { testScheduler, testStorageAdapter } from "shiftwork/testing";
 
-testStorageAdapter({ name: "memory storage on Bun", create: () => memoryStorage() });
+testStorageAdapter({
+  name: "memory storage on Bun",
+  create: () => memoryStorage(),
+  capabilities: { handsOff: true },
+});
 
 let dir = "";
 let file = "";
@@ -21,7 +25,7 @@ testStorageAdapter({
   },
   open: () => libsqlStorage({ url: `file:${file}` }),
   destroy: () => rmSync(dir, { recursive: true, force: true }),
-  capabilities: { secondHandle: true },
+  capabilities: { secondHandle: true, handsOff: true },
 });
 
 testScheduler({
@@ -46,5 +50,5 @@ testStorageAdapter({
   },
   open: () => bunSqliteStorage({ path: bunFile }),
   destroy: () => rmSync(bunDir, { recursive: true, force: true }),
-  capabilities: { secondHandle: true },
+  capabilities: { secondHandle: true, handsOff: true },
 });

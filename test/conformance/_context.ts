@@ -13,6 +13,11 @@ export interface StorageCaseContext {
 export interface StorageCapabilities {
   /** `open()` gives a second handle (connection, process-like) on the database `create()` made. */
   secondHandle?: boolean;
+  /**
+   * `enqueue` honours a hand-off (its `claim` argument) whenever the new job is the only one that
+   * claim could take. Without it, the cases only check that a hand-off is never wrong.
+   */
+  handsOff?: boolean;
 }
 
 /** A fixed epoch for every case: storage is driven by the `now` it is given, never by a real clock. */
@@ -56,12 +61,10 @@ export async function claim(
     leaseMs?: number;
     queues?: string[];
     names?: string[];
-    first?: string;
   } = {},
 ) {
   return run(
     storage.claim({
-      ...(options.first === undefined ? {} : { first: options.first }),
       limit: options.limit ?? 10,
       leaseMs: options.leaseMs ?? 30_000,
       now: options.now ?? T0,

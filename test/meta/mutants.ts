@@ -14,6 +14,10 @@ export const mutants: Record<string, () => Storage> = {
   ignoresPriority: () =>
     createMemoryStorage({ ...correctRules, compareReady: (a, b) => a.seq - b.seq }),
 
+  /** Hands a new job off whenever a claim could take it at all, ahead of older ready jobs. */
+  handsOffOutOfTurn: () =>
+    createMemoryStorage({ ...correctRules, mayHandOff: (job, ready) => ready.includes(job) }),
+
   /** Hands every job still active out again to the next claimer. */
   doubleClaims: () => {
     const inner = createMemoryStorage();

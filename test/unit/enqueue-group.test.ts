@@ -25,7 +25,11 @@ function fakeWrite(options: { async?: boolean; failWhen?: (runs: EnqueueRun[]) =
       throw new Error("refused");
     }
     transactions.push(
-      runs.map((r) => ({ n: r.jobs.map((j) => (j.input as { n: number }).n), now: r.now })),
+      runs.map((r) => ({
+        n: r.jobs.map((j) => (j.input as { n: number }).n),
+        now: r.now,
+        ...(r.claim ? { claim: true } : {}),
+      })),
     );
     const out = runs.map((r) =>
       r.jobs.map(
@@ -39,6 +43,24 @@ function fakeWrite(options: { async?: boolean; failWhen?: (runs: EnqueueRun[]) =
 
 for (const async of [false, true]) {
   const engine = async ? "an asynchronous engine" : "a synchronous engine";
+
+  it(`a hand-off with nothing before it is written at once, in its own run; one behind other calls joins their transaction as a run no call after it shares (${engine})`, async () => {
+    const { write, transactions } = fakeWrite({ async });
+    const enqueue = enqueueGroup(write);
+    const claim = { names: ["tick"], leaseMs: 1000 };
+    const first = enqueue([job(1)], 10, claim);
+    // Written before the call returned: no turn spent gathering a batch.
+    expect(transactions).toEqual([[{ n: [1], now: 10, claim: true }]]);
+    await first;
+    await Promise.all([enqueue([job(2)], 10), enqueue([job(3)], 10, claim), enqueue([job(4)], 10)]);
+    expect(transactions.slice(1)).toEqual([
+      [
+        { n: [2], now: 10 },
+        { n: [3], now: 10, claim: true },
+        { n: [4], now: 10 },
+      ],
+    ]);
+  });
 
   it(`calls of one turn share one transaction, each job with its own call's clock (${engine})`, async () => {
     const { write, transactions } = fakeWrite({ async });

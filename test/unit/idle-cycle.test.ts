@@ -1,7 +1,7 @@
 // An idle Worker's cycle (a job arrives, runs, its result is written) asks storage for one claim
 // per job: the result's write claims for the freed Worker, and when that comes back short the
 // pump arms the wake-up without claiming again. Skipping that claim must never strand a job.
-import { defineJob, type Storage } from "shiftwork";
+import { defineJob, type JobEvent, type Storage } from "shiftwork";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { memoryStorage } from "shiftwork/adapters/memory";
 import * as v from "valibot";
@@ -28,7 +28,7 @@ const storages: [string, () => Storage][] = [
 ];
 
 describe.each(storages)("%s", (_name, makeStorage) => {
-  it("five jobs enqueued one by one to an idle Worker: five claims, five results that claimed nothing", async () => {
+  it("five jobs enqueued one by one to an idle Worker: one claim, then four jobs handed off as they are inserted; five results that claimed nothing", async () => {
     const { storage, calls } = countCalls(makeStorage());
     const { manager } = setup({ jobs: [tick], workers: { tick: 1 }, storage });
     await manager.start();
@@ -39,7 +39,10 @@ describe.each(storages)("%s", (_name, makeStorage) => {
       await settle();
       expect((await manager.get(id))?.state).toBe("completed");
     }
-    expect(calls.get("claim")).toBe(5);
+    // The first job is claimed: the Worker has not come back empty-handed yet. Each later one goes
+    // to it in its own insert.
+    expect(calls.get("claim")).toBe(1);
+    expect(calls.get("enqueue")).toBe(5);
     expect(calls.get("recordAndClaim")).toBe(5);
     await manager.stop();
   });
@@ -120,16 +123,22 @@ describe.each(storages)("%s", (_name, makeStorage) => {
   });
 });
 
-// The memory adapter tells its subscribers of its own enqueues, so its pump claims before the
-// enqueue returns, with no hint to give; libSQL's own commits raise no notice.
-describe("libsql", () => {
-  it("a lone enqueue to a drained Worker is claimed with its id as the hint; two at once keep claim order", async () => {
-    const inner = libsqlStorage({ url: ":memory:" });
-    const hints: (string | undefined)[] = [];
+describe.each(storages)("%s hand-off", (_name, makeStorage) => {
+  it("a lone enqueue to a drained Worker is inserted claimed; a job already waiting goes first; a delayed one waits", async () => {
+    const inner = makeStorage();
+    const asked: boolean[] = [];
+    const handed: boolean[] = [];
+    let claims = 0;
     const storage: Storage = {
       ...inner,
+      async enqueue(jobs, now, claim) {
+        asked.push(claim !== undefined);
+        const results = await inner.enqueue(jobs, now, claim);
+        handed.push(results[0]?.claimed !== undefined);
+        return results;
+      },
       claim: (request) => {
-        hints.push(request.first);
+        claims++;
         return inner.claim(request);
       },
     };
@@ -142,27 +151,51 @@ describe("libsql", () => {
       },
     });
     const { manager } = setup({ jobs: [note], workers: { note: 1 }, storage });
+    const events: string[] = [];
+    for (const type of ["enqueued", "active", "completed"] as const) {
+      manager.addEventListener(type, (event) =>
+        events.push(`${type} ${(event as JobEvent).jobId}`),
+      );
+    }
     await manager.start();
     const ids: string[] = [];
     for (let n = 0; n < 3; n++) {
       ids.push((await manager.enqueue(note, { n })).id);
       await settle();
     }
-    // The first claim follows no drained write: no hint.
-    expect(hints).toEqual([undefined, ids[1], ids[2]]);
-    // The hint names the later job, but the earlier one (higher priority) is claimed first.
-    await Promise.all([
-      manager.enqueue(note, { n: 3 }),
-      manager.enqueue(note, { n: 4 }, { priority: 5 }),
-    ]);
+    // The first job is claimed (no claim has come back short yet); the next two are handed off.
+    expect(asked).toEqual([false, true, true]);
+    expect(handed).toEqual([false, true, true]);
+    expect(claims).toBe(1);
+    // Each in the order a claim would give: enqueued, then active, then completed.
+    expect(events.slice(3)).toEqual(
+      ids.slice(1).flatMap((id) => [`enqueued ${id}`, `active ${id}`, `completed ${id}`]),
+    );
+    // A job written to storage behind the Manager's back waits ahead of the next enqueue: the
+    // insert does not claim, and the claim that follows takes both in order.
+    await inner.enqueue(
+      [
+        {
+          name: "note",
+          queue: "default",
+          input: { n: 3 },
+          priority: 0,
+          runAt: T0,
+          maxAttempts: 1,
+          key: null,
+        },
+      ],
+      T0,
+    );
+    await manager.enqueue(note, { n: 4 });
     await settle();
+    expect(asked).toEqual([false, true, true, true]);
+    expect(handed).toEqual([false, true, true, false]);
     expect(ran).toEqual([0, 1, 2, 3, 4]);
-    expect(hints).toHaveLength(4);
-    // A delayed job is not hinted: its hinted claim could only miss.
+    // A delayed job is not offered: no claim could take it now.
     await manager.enqueue(note, { n: 5 }, { delay: 60_000 });
     await settle();
-    expect(hints).toHaveLength(5);
-    expect(hints[4]).toBeUndefined();
+    expect(asked.at(-1)).toBe(false);
     await manager.stop();
   });
 });

@@ -44,4 +44,8 @@ function insideObject(): Storage {
   return proxy as unknown as Storage;
 }
 
-testStorageAdapter({ name: "durable object storage (workerd)", create: () => insideObject() });
+testStorageAdapter({
+  name: "durable object storage (workerd)",
+  create: () => insideObject(),
+  capabilities: { handsOff: true },
+});

@@ -20,6 +20,12 @@ export function badInputCases(ctx: StorageCaseContext): void {
       ["enqueue", () => storage.enqueue([{ ...newJob(), maxAttempts: 0 }], T0), /maxAttempts/],
       ["enqueue", () => storage.enqueue([{ ...newJob(), queue: "has space" }], T0), /queue/],
       ["enqueue", () => storage.enqueue("nope" as never, T0), /jobs/],
+      ["enqueue", () => storage.enqueue([newJob()], T0, { leaseMs: 0 }), /claim\.leaseMs/],
+      [
+        "enqueue",
+        () => storage.enqueue([newJob()], T0, { names: "x", leaseMs: 1000 } as never),
+        /claim\.names/,
+      ],
       ["claim", () => storage.claim({ limit: 0, leaseMs: 1000, now: T0 }), /limit/],
       ["claim", () => storage.claim({ limit: 1.5, leaseMs: 1000, now: T0 }), /limit/],
       ["claim", () => storage.claim({ limit: 1, leaseMs: -1, now: T0 }), /leaseMs/],

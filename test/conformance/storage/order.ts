@@ -1,5 +1,8 @@
+import type { ClaimedJob, EnqueueResult, NewJob } from "shiftwork";
 import { expect, it } from "vitest";
 import { claim, lease, newJob, run, type StorageCaseContext, seed, T0 } from "../_context.js";
+
+const idsOf = (jobs: { id: string }[]) => jobs.map((j) => j.id);
 
 /** Which ready job a claim takes first, and which it may take at all. */
 export function orderCases(ctx: StorageCaseContext): void {
@@ -55,48 +58,85 @@ export function orderCases(ctx: StorageCaseContext): void {
     expect((await claim(storage, { names: ["x"] })).map((j) => j.id)).toEqual([a]);
   });
 
-  it("a claim hinted with `first` takes exactly what it would take without the hint", async () => {
+  it("an enqueue asked to hand its job off claims it only when a claim made then would take it first", async () => {
     const storage = ctx.storage();
-    const ids = (jobs: { id: string }[]) => jobs.map((j) => j.id);
-    const x = { names: ["x"] };
-    // Alone and due: the hinted job, the same record storage holds.
-    const [alone] = await seed(storage, [newJob({ name: "x" })]);
-    const [claimed] = await claim(storage, { ...x, first: alone });
-    expect(claimed?.id).toBe(alone);
-    expect(claimed).toEqual(await run(storage.get(alone as string)));
-    expect(claimed?.attempts).toHaveLength(1);
-    // Active, an unknown id, another name's job: the hint changes nothing.
-    expect(await claim(storage, { ...x, first: alone })).toEqual([]);
-    // Waiting again from a later clock than this claim's: not due for it.
-    await run(storage.record([{ ...lease(claimed), kind: "released" }], T0 + 100));
-    expect(await claim(storage, { ...x, first: alone, now: T0 + 50 })).toEqual([]);
-    expect(ids(await claim(storage, { ...x, first: alone, now: T0 + 100 }))).toEqual([alone]);
-    expect(await claim(storage, { ...x, first: "no-such-job" })).toEqual([]);
-    const [other] = await seed(storage, [newJob({ name: "y" })]);
-    expect(await claim(storage, { ...x, first: other })).toEqual([]);
-    // A job ahead of it in claim order goes first; one behind it comes along when there is room.
-    const [older, hinted] = await seed(storage, [
-      newJob({ name: "x", runAt: T0 - 10 }),
-      newJob({ name: "x" }),
+    const x = { names: ["x"], leaseMs: 1000 };
+    const handOff = async (job: NewJob, now = T0) =>
+      (await run(storage.enqueue([job], now, x)))[0] as EnqueueResult;
+    const state = async (id: string) => (await run(storage.get(id)))?.state;
+    // A job ahead of it in claim order: older, or of a higher priority.
+    const [older] = await seed(storage, [newJob({ name: "x", runAt: T0 - 10 })]);
+    const behindOlder = await handOff(newJob({ name: "x" }));
+    const [urgent] = await seed(storage, [newJob({ name: "x", priority: -1 })]);
+    const behindUrgent = await handOff(newJob({ name: "x" }));
+    for (const result of [behindOlder, behindUrgent]) {
+      expect(result.created).toBe(true);
+      expect(result.claimed).toBeUndefined();
+      expect(result.job.state).toBe("waiting");
+    }
+    expect(idsOf(await claim(storage, { names: ["x"], now: T0 }))).toEqual([
+      urgent,
+      older,
+      behindOlder.job.id,
+      behindUrgent.job.id,
     ]);
-    expect(ids(await claim(storage, { ...x, first: hinted, limit: 1 }))).toEqual([older]);
-    const [behind] = await seed(storage, [newJob({ name: "x", priority: 1 })]);
-    expect(ids(await claim(storage, { ...x, first: hinted, limit: 5 }))).toEqual([hinted, behind]);
-    // Not due yet, or its queue paused: not claimed.
-    const [later] = await seed(storage, [newJob({ name: "x", runAt: T0 + 5000 })]);
-    expect(await claim(storage, { ...x, first: later })).toEqual([]);
-    const [held] = await seed(storage, [newJob({ name: "x", queue: "held" })]);
+    // Not due, of another name, its queue paused, or a duplicate of a live key: not claimed.
+    const later = await handOff(newJob({ name: "x", runAt: T0 + 5000 }));
+    const other = await handOff(newJob({ name: "y" }));
     await run(storage.setPaused("held", true));
-    expect(await claim(storage, { ...x, first: held })).toEqual([]);
-    // A delayed job that fell due before it is promoted and taken first.
-    const [fresh] = await seed(storage, [newJob({ name: "x", runAt: T0 + 6000 })], T0 + 6000);
-    expect(ids(await claim(storage, { ...x, first: fresh, now: T0 + 6000, limit: 1 }))).toEqual([
-      later,
+    const held = await handOff(newJob({ name: "x", queue: "held" }));
+    for (const result of [later, other, held]) {
+      expect(result.claimed).toBeUndefined();
+      expect(await state(result.job.id)).toBe("waiting");
+    }
+    // A delayed job that fell due first is promoted and goes first: the new one waits.
+    const afterDue = await handOff(newJob({ name: "x", runAt: T0 + 6000 }), T0 + 6000);
+    expect(afterDue.claimed).toBeUndefined();
+    expect(idsOf(await claim(storage, { names: ["x"], now: T0 + 6000 }))).toEqual([
+      later.job.id,
+      afterDue.job.id,
     ]);
-    expect(ids(await claim(storage, { ...x, first: fresh, now: T0 + 6000 }))).toEqual([fresh]);
+    // Whatever a storage decides for a job with one behind it, the claim order holds.
+    const [behind] = await seed(storage, [newJob({ name: "x", priority: 1 })], T0 + 6000);
+    const ahead = await handOff(newJob({ name: "x" }), T0 + 6000);
+    const next = idsOf(await claim(storage, { names: ["x"], now: T0 + 6000 }));
+    expect(next).toEqual(ahead.claimed ? [behind] : [ahead.job.id, behind]);
     await run(storage.setPaused("held", false));
-    expect(ids(await claim(storage, { now: T0 + 6000 }))).toEqual([other, held]);
+    expect(idsOf(await claim(storage, { now: T0 + 6000 }))).toEqual([other.job.id, held.job.id]);
   });
+
+  it.skipIf(!ctx.capabilities.handsOff)(
+    "an enqueue hands its job off when it is the only job a claim could take: claimed as that claim would, in the same write",
+    async () => {
+      const storage = ctx.storage();
+      const x = { names: ["x"], leaseMs: 1000 };
+      const now = T0 + 0.5;
+      const [alone] = await run(storage.enqueue([newJob({ name: "x", key: "k" })], now, x));
+      const claimed = alone?.claimed as ClaimedJob;
+      expect(claimed).toMatchObject({
+        state: "active",
+        attempt: 1,
+        leaseExpiresAt: now + 1000,
+        createdAt: now,
+        updatedAt: now,
+        attempts: [{ attempt: 1, startedAt: now, endedAt: null, outcome: null, error: null }],
+      });
+      expect(alone?.job).toEqual(claimed);
+      expect(claimed).toEqual(await run(storage.get(claimed.id)));
+      // Its key is held while it runs; its lease fences it like any claim's.
+      const [again] = await run(storage.enqueue([newJob({ name: "x", key: "k" })], now, x));
+      expect(again).toMatchObject({ created: false, job: { id: claimed.id } });
+      expect(again?.claimed).toBeUndefined();
+      expect(await claim(storage, { now })).toEqual([]);
+      const done = { ...lease(claimed), kind: "completed" as const, output: 1 };
+      expect(await run(storage.record([{ ...done, token: "stale" }], now))).toEqual([false]);
+      expect(await run(storage.record([done], now))).toEqual([true]);
+      // A queue group's Worker takes its queue's job the same way.
+      const q = { queues: ["q"], names: ["x", "y"], leaseMs: 1000 };
+      const [inQueue] = await run(storage.enqueue([newJob({ name: "y", queue: "q" })], now, q));
+      expect(inQueue?.claimed?.id).toBe(inQueue?.job.id);
+    },
+  );
 
   it("a name group claims its job from every queue in claim order; a queue group passes other queues and names by; a paused queue gives nothing", async () => {
     const storage = ctx.storage();
