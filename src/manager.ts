@@ -314,7 +314,9 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   /**
    * Adds a job. With a `key`, a second enqueue while the first job is waiting or active returns
    * that job instead of adding another. Throws {@link UnknownJobError} or {@link ValidationError}
-   * (naming the field) and stores nothing when the input or options are wrong.
+   * (naming the field) and stores nothing when the input or options are wrong. A job a Worker sits
+   * idle for is stored claimed by it (see `Storage.enqueue`): it comes back `active`, and its
+   * handler may start before this promise resolves.
    */
   async enqueue<D extends AnyJobDefinition>(
     job: D,
@@ -363,7 +365,8 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
 
   #announceEnqueued(results: readonly EnqueueResult[]): void {
     for (const { job, created } of results) {
-      if (created) this.#emit("enqueued", this.#eventInit(job));
+      // A job handed off as it was stored is already in its first attempt: `active` says so.
+      if (created) this.#emit("enqueued", { ...this.#eventInit(job), attempt: 0 });
     }
   }
 
@@ -405,7 +408,14 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       () => {},
       () => {},
     );
-    const hand = await inserting;
+    let hand: () => void;
+    try {
+      hand = await inserting;
+    } catch (error) {
+      // A pump that ran meanwhile skipped its claim for this held Worker: look for work again.
+      this.#requestPump();
+      throw error;
+    }
     this.#announceEnqueued(results);
     hand();
     const [only] = results;

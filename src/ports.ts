@@ -103,7 +103,7 @@ export interface EnqueueResult {
   created: boolean;
   /**
    * Set when the enqueue was asked to hand its job off ({@link EnqueueClaim}) and storage did:
-   * the job as stored, already claimed. `job` is then the same record.
+   * the job as stored, already claimed. `job` is then an equal record (another object).
    */
   claimed?: ClaimedJob;
 }

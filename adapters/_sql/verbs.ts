@@ -1,5 +1,6 @@
 import { JobNotFoundError, JobStateError, ShiftworkError } from "../../src/errors.js";
 import type {
+  Attempt,
   ClaimedJob,
   ClaimFilter,
   ClaimRequest,
@@ -55,6 +56,11 @@ const CLAIM_SET = `state = 'active', attempt = attempt + 1, lease_token = ? || '
   attempts = json_insert(attempts, '$[#]', json_object(
     'attempt', attempt + 1, 'startedAt', ?, 'endedAt', NULL, 'outcome', NULL, 'error', NULL))`;
 
+/** The attempts of a job claimed as it is inserted (a hand-off). */
+const firstAttempt = (now: number): Attempt[] => [
+  { attempt: 1, startedAt: now, endedAt: null, outcome: null, error: null },
+];
+
 /** The SQL core: every Storage verb as a generator of statements. Arguments are checked before. */
 export function sqlVerbs(codec: IdCodec) {
   const toJob = (row: Record<string, unknown>) => rowToJob(row, codec.idOf);
@@ -108,8 +114,7 @@ export function sqlVerbs(codec: IdCodec) {
           attempt, lease_token, lease_expires_at, attempts)
        SELECT ?, ?, ?, CASE WHEN take THEN 'active' ELSE 'waiting' END, ?, ?, ?, ?, ?, ?,
          take, CASE WHEN take THEN ? END, CASE WHEN take THEN ? END,
-         CASE WHEN take THEN json_array(json_object('attempt', 1, 'startedAt', ?, 'endedAt', NULL,
-           'outcome', NULL, 'error', NULL)) ELSE '[]' END
+         CASE WHEN take THEN ? ELSE '[]' END
        FROM (SELECT
          NOT EXISTS (SELECT 1 FROM shiftwork_queues WHERE queue = ? AND paused = 1)
          AND NOT EXISTS (SELECT 1 FROM shiftwork_jobs AS other INDEXED BY ${where.index}
@@ -131,7 +136,9 @@ export function sqlVerbs(codec: IdCodec) {
       now,
       token,
       now + leaseMs,
-      now,
+      // As text from JS: SQLite's JSON functions write a REAL with 15 digits, and the claimed
+      // record must equal the stored one (a time may have a fraction of a millisecond).
+      JSON.stringify(firstAttempt(now)),
       job.queue,
       ...where.args,
       now,
@@ -139,17 +146,18 @@ export function sqlVerbs(codec: IdCodec) {
     );
     const row = rows[0];
     if (!row) return { job: yield* keyHolder(job.key), created: false };
-    const record = newRecord(job, Number(row.seq), input, now);
-    if (row.state !== "active") return { job: record, created: true };
-    const claimed: ClaimedJob = {
-      ...record,
+    const seq = Number(row.seq);
+    if (row.state !== "active") return { job: newRecord(job, seq, input, now), created: true };
+    // Two equal records, not one object twice: the caller's copy and the Manager's running job.
+    const claimed = (): ClaimedJob => ({
+      ...newRecord(job, seq, input, now),
       state: "active",
       attempt: 1,
       leaseToken: token,
       leaseExpiresAt: now + leaseMs,
-      attempts: [{ attempt: 1, startedAt: now, endedAt: null, outcome: null, error: null }],
-    };
-    return { job: claimed, created: true, claimed };
+      attempts: firstAttempt(now),
+    });
+    return { job: claimed(), created: true, claimed: claimed() };
   }
 
   function* enqueueOne(job: NewJob, now: number): Verb<EnqueueResult> {

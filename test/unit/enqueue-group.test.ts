@@ -108,3 +108,16 @@ for (const async of [false, true]) {
     expect(transactions).toEqual([[{ n: [1], now: 10 }], [{ n: [3], now: 10 }]]);
   });
 }
+
+it("a hand-off made while an asynchronous write is in flight waits its turn behind it", async () => {
+  const { write, transactions } = fakeWrite({ async: true });
+  const enqueue = enqueueGroup(write);
+  const first = enqueue([job(1)], 10);
+  await Promise.resolve();
+  expect(transactions).toHaveLength(1);
+  const second = enqueue([job(2)], 10, { names: ["tick"], leaseMs: 1000 });
+  // Not written beside the write in flight: it goes in the next batch.
+  expect(transactions).toHaveLength(1);
+  await Promise.all([first, second]);
+  expect(transactions).toEqual([[{ n: [1], now: 10 }], [{ n: [2], now: 10, claim: true }]]);
+});

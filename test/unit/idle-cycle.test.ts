@@ -7,7 +7,7 @@ import { memoryStorage } from "shiftwork/adapters/memory";
 import * as v from "valibot";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { countCalls } from "../_count-calls.js";
-import { settle, setup } from "./_harness.js";
+import { gate, settle, setup } from "./_harness.js";
 
 const T0 = 1_700_000_000_000;
 
@@ -196,6 +196,88 @@ describe.each(storages)("%s hand-off", (_name, makeStorage) => {
     await manager.enqueue(note, { n: 5 }, { delay: 60_000 });
     await settle();
     expect(asked.at(-1)).toBe(false);
+    await manager.stop();
+  });
+
+  it("the enqueued event says attempt 0 and the returned record is the caller's own: changing it does not touch the running job", async () => {
+    const gates = [gate(), gate()];
+    let runs = 0;
+    const held = defineJob({
+      name: "held",
+      input: v.object({}),
+      run: () => (gates[runs++] as ReturnType<typeof gate>).promise,
+    });
+    const { manager, events } = setup({
+      jobs: [tick, held],
+      workers: { held: 1 },
+      storage: makeStorage(),
+    });
+    await manager.start();
+    await manager.enqueue(held, {});
+    await settle();
+    gates[0]?.open();
+    await settle();
+    const record = await manager.enqueue(held, {});
+    expect(record.state).toBe("active");
+    // A caller hiding the token before logging the record, while the job runs.
+    (record as { leaseToken: string | null }).leaseToken = null;
+    gates[1]?.open();
+    await settle();
+    const mine = events.filter((e) => e.jobId === record.id);
+    expect(mine.map((e) => [e.type, e.attempt])).toEqual([
+      ["enqueued", 0],
+      ["active", 1],
+      ["completed", 1],
+    ]);
+    await manager.stop();
+  });
+
+  it("a hand-off whose write fails leaves no work waiting for a timer: a job that arrived meanwhile runs", async () => {
+    const inner = makeStorage();
+    const paused = gate();
+    let failNext = false;
+    const storage: Storage = {
+      ...inner,
+      async enqueue(jobs, now, claim) {
+        if (claim && failNext) {
+          failNext = false;
+          await paused.promise;
+          throw new Error("network down");
+        }
+        return inner.enqueue(jobs, now, claim);
+      },
+    };
+    const { manager } = setup({ jobs: [tick], workers: { tick: 1 }, storage });
+    await manager.start();
+    await manager.enqueue(tick, {});
+    await settle();
+    failNext = true;
+    const failing = manager.enqueue(tick, {}).then(
+      () => "stored",
+      (error: Error) => error.message,
+    );
+    await settle();
+    // Another process's job (the memory storage tells the Manager; libSQL's own handle does not,
+    // and the Manager's next pump finds it either way).
+    const [other] = await inner.enqueue(
+      [
+        {
+          name: "tick",
+          queue: "default",
+          input: {},
+          priority: 0,
+          runAt: T0,
+          maxAttempts: 1,
+          key: null,
+        },
+      ],
+      T0,
+    );
+    await settle();
+    paused.open();
+    expect(await failing).toMatch(/network down/);
+    await settle();
+    expect((await inner.get(other?.job.id as string))?.state).toBe("completed");
     await manager.stop();
   });
 });

@@ -80,7 +80,7 @@ export function orderCases(ctx: StorageCaseContext): void {
       behindOlder.job.id,
       behindUrgent.job.id,
     ]);
-    // Not due, of another name, its queue paused, or a duplicate of a live key: not claimed.
+    // Not due, of another name, or its queue paused: not claimed.
     const later = await handOff(newJob({ name: "x", runAt: T0 + 5000 }));
     const other = await handOff(newJob({ name: "y" }));
     await run(storage.setPaused("held", true));
@@ -110,7 +110,7 @@ export function orderCases(ctx: StorageCaseContext): void {
     async () => {
       const storage = ctx.storage();
       const x = { names: ["x"], leaseMs: 1000 };
-      const now = T0 + 0.5;
+      const now = T0 + 0.987654321;
       const [alone] = await run(storage.enqueue([newJob({ name: "x", key: "k" })], now, x));
       const claimed = alone?.claimed as ClaimedJob;
       expect(claimed).toMatchObject({
@@ -122,6 +122,7 @@ export function orderCases(ctx: StorageCaseContext): void {
         attempts: [{ attempt: 1, startedAt: now, endedAt: null, outcome: null, error: null }],
       });
       expect(alone?.job).toEqual(claimed);
+      expect(alone?.job).not.toBe(claimed);
       expect(claimed).toEqual(await run(storage.get(claimed.id)));
       // Its key is held while it runs; its lease fences it like any claim's.
       const [again] = await run(storage.enqueue([newJob({ name: "x", key: "k" })], now, x));
@@ -131,6 +132,12 @@ export function orderCases(ctx: StorageCaseContext): void {
       const done = { ...lease(claimed), kind: "completed" as const, output: 1 };
       expect(await run(storage.record([{ ...done, token: "stale" }], now))).toEqual([false]);
       expect(await run(storage.record([done], now))).toEqual([true]);
+      // A job of the filter in a paused queue is not claimable, so it does not stand in the way.
+      await run(storage.setPaused("held", true));
+      await seed(storage, [newJob({ name: "z", queue: "held", runAt: T0 - 10 })], now);
+      const queues = { queues: ["default", "held"], names: ["z"], leaseMs: 1000 };
+      const [past] = await run(storage.enqueue([newJob({ name: "z" })], now, queues));
+      expect(past?.claimed?.id).toBe(past?.job.id);
       // A queue group's Worker takes its queue's job the same way.
       const q = { queues: ["q"], names: ["x", "y"], leaseMs: 1000 };
       const [inQueue] = await run(storage.enqueue([newJob({ name: "y", queue: "q" })], now, q));
