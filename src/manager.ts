@@ -366,7 +366,9 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   #announceEnqueued(results: readonly EnqueueResult[]): void {
     for (const { job, created } of results) {
       // A job handed off as it was stored is already in its first attempt: `active` says so.
-      if (created) this.#emit("enqueued", { ...this.#eventInit(job), attempt: 0 });
+      if (created) {
+        this.#emit("enqueued", { jobId: job.id, name: job.name, queue: job.queue, attempt: 0 });
+      }
     }
   }
 
