@@ -1,23 +1,17 @@
 import { type EnqueueItem, prepareJob } from "./_enqueue.js";
+import { Execution, type InFlight } from "./_execution.js";
 import { GroupCommit } from "./_group-commit.js";
+import { type EventTag, eventInit, type JobEventType, type ManagerHost } from "./_host.js";
 import { ListenedEventTarget } from "./_listened-target.js";
-import { decide, type ResultBody as ResultBodyOf } from "./_outcome.js";
 import { type PlannedJob, planGroups, planJobs, type WorkerGroup } from "./_plan.js";
 import { markTrusted } from "./_trust.js";
 import type { AnyJobDefinition, InputOf } from "./define.js";
-import {
-  errorInfo,
-  ShiftworkError,
-  StorageError,
-  TimeoutError,
-  ValidationError,
-} from "./errors.js";
+import { ShiftworkError, StorageError, ValidationError } from "./errors.js";
 import {
   JobEvent,
   type JobEventInit,
   type LiveEvent,
   ManagerErrorEvent,
-  type ManagerEventType,
   subscribeJobEvents,
 } from "./events.js";
 import {
@@ -34,16 +28,13 @@ import type {
   ClaimRequest,
   EnqueueResult,
   ErrorInfo,
-  FromContext,
   JobPage,
   JobRecord,
   JobResult,
   NewJob,
   QueueStats,
-  RunOutcome,
   Scheduler,
   Storage,
-  ToContext,
 } from "./ports.js";
 import { parseOrThrow } from "./validate.js";
 import { Worker } from "./worker.js";
@@ -95,19 +86,6 @@ export interface ManagerOptions<M extends JobModule> {
 /** Filters of {@link Manager.list}. */
 export type ListOptions = ListOptionsInput;
 
-interface Overdue {
-  worker: Worker;
-  timer: ReturnType<typeof setTimeout>;
-}
-
-interface InFlight {
-  job: ClaimedJob;
-  worker: Worker;
-  timer?: ReturnType<typeof setTimeout>;
-}
-
-type EventTag = [Exclude<ManagerEventType, "error">, JobEventInit];
-
 interface Group extends WorkerGroup {
   workers: Worker[];
 }
@@ -130,18 +108,15 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   readonly #storage: Storage;
   readonly #scheduler: Scheduler;
   readonly #jobs: Map<string, PlannedJob>;
-  readonly #definitions: Map<string, AnyJobDefinition>;
   readonly #groups: Group[];
   readonly #workers: Worker[] = [];
-  readonly #inFlight = new Map<string, InFlight>();
   readonly #results: GroupCommit<EventTag>;
+  readonly #execution: Execution;
   readonly #now: () => number;
-  readonly #random: () => number;
   readonly #leaseMs: number;
   readonly #heartbeatMs: number;
   readonly #rescueMs: number;
   readonly #stopTimeoutMs: number;
-  readonly #graceMs: number;
 
   #state: "new" | "starting" | "started" | "stopping" | "stopped" = "new";
   #pumping = false;
@@ -163,7 +138,6 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
    * notice) wait for the retry too, so failing storage is not hit once per event.
    */
   #backingOff = false;
-  #idleWaiters: (() => void)[] = [];
   /** Dispatches the jobs claimed together with a batch of results, once that batch is settled. */
   #handOver: (() => void) | undefined;
   /** A claim is in flight (from the pump or with results): no second one for the same workers. */
@@ -183,8 +157,6 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   #starting: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | undefined;
   #forceStop: (() => void) | undefined;
-  /** Jobs taken from a handler that has not returned yet (timeout, cancel, lost lease). */
-  readonly #overdue = new Map<string, Overdue>();
 
   constructor(options: ManagerOptions<M>) {
     super();
@@ -205,14 +177,11 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     this.#storage = options.storage;
     this.#scheduler = options.scheduler;
     this.#jobs = planJobs(options.jobs);
-    this.#definitions = new Map([...this.#jobs].map(([name, job]) => [name, job.definition]));
     this.#now = options.now ?? (() => Date.now());
-    this.#random = options.random ?? Math.random;
     this.#leaseMs = settings.lease;
     this.#heartbeatMs = settings.heartbeat ?? Math.max(1, Math.floor(settings.lease / 3));
     this.#rescueMs = settings.rescueInterval;
     this.#stopTimeoutMs = settings.stopTimeout;
-    this.#graceMs = settings.abortGrace;
     this.#groups = planGroups(settings.workers, this.#jobs).map((plan) => ({
       ...plan,
       workers: Array.from({ length: plan.count }, (_, i) => {
@@ -226,11 +195,27 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     }));
     this.#results = new GroupCommit<EventTag>({
       write: (results) => this.#writeResults(results),
-      settled: (tag, result, written) => this.#announce(tag, result, written),
+      settled: (tag, result, written) => this.#execution.announce(tag, result, written),
       failed: (error) => this.#dispatchError("record", error),
       // Jobs claimed with the results start after those results' events: a retried job's
       // `retrying` comes before its next `active`.
       batchSettled: () => this.#handOver?.(),
+    });
+    const host: ManagerHost = {
+      storage: this.#storage,
+      scheduler: this.#scheduler,
+      now: () => this.#now(),
+      started: () => this.#state === "started",
+      call: (verb, fn) => this.#call(verb, fn),
+      emit: (type, init) => this.#emit(type, init),
+      dispatchError: (during, error) => this.#dispatchError(during, error),
+    };
+    this.#execution = new Execution(host, {
+      jobs: this.#jobs,
+      results: this.#results,
+      graceMs: settings.abortGrace,
+      random: options.random ?? Math.random,
+      respawned: () => this.#requestPump(),
     });
   }
 
@@ -248,7 +233,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
 
   async #start(): Promise<void> {
     await this.#call("migrate", () => this.#storage.migrate());
-    for (const worker of this.#workers) worker.context = await this.#spawn(worker);
+    for (const worker of this.#workers) worker.context = await this.#execution.spawn(worker);
     // stop() was called while starting: it waits for this, then tears down what was made.
     if (this.#state !== "starting") return;
     this.#state = "started";
@@ -282,13 +267,8 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     this.#unsubscribe?.();
     this.#scheduler.wakeAt(null, () => {});
     const stopping = this.#workers.map((worker) => worker.stop());
-    if (graceful && this.#inFlight.size > 0) await this.#waitIdle(timeoutMs);
-    for (const entry of [...this.#inFlight.values()]) {
-      entry.worker.context?.send(abortOf(entry.job, "shutdown"));
-      this.#settle(entry, { kind: "released" }, ["released", this.#eventInit(entry.job)]);
-    }
-    // Handlers that ignored their signal after a timeout or cancel: stop waiting for them.
-    for (const [id, overdue] of this.#overdue) this.#replaceContext(id, overdue);
+    if (graceful && this.#execution.size > 0) await this.#waitIdle(timeoutMs);
+    this.#execution.releaseAll();
     await Promise.all(stopping);
     await this.#claiming;
     await this.#results.flush();
@@ -305,7 +285,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       };
       const timer = setTimeout(done, ms);
       this.#forceStop = done;
-      this.#idleWaiters.push(done);
+      this.#execution.onIdle(done);
     });
   }
 
@@ -469,10 +449,10 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     }
     while (this.#pumping || this.#pumpQueued)
       await new Promise((resolve) => setTimeout(resolve, 1));
-    if (this.#inFlight.size > 0) {
+    if (this.#execution.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, maxWaitMs);
-        this.#idleWaiters.push(() => {
+        this.#execution.onIdle(() => {
           clearTimeout(timer);
           resolve();
         });
@@ -492,10 +472,9 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
    */
   async cancel(id: string, reason = "cancelled"): Promise<JobRecord> {
     const job = await this.#call("cancel", () => this.#storage.cancel(id, reason, this.#now()));
-    const local = this.#inFlight.get(job.id);
-    if (local) this.#cancelLocal(local, reason);
-    else if (job.state === "cancelled")
-      this.#emit("cancelled", { ...this.#eventInit(job), reason });
+    if (!this.#execution.cancel(job.id, reason) && job.state === "cancelled") {
+      this.#emit("cancelled", { ...eventInit(job), reason });
+    }
     return job;
   }
 
@@ -643,7 +622,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       this.#nextRescue = now + this.#rescueMs;
       const rescued = await this.#call("rescueExpired", () => this.#storage.rescueExpired(now));
       for (const job of rescued) {
-        const init = this.#eventInit(job);
+        const init = eventInit(job);
         this.#emit("stalled", init);
         if (job.state === "failed") this.#emit("failed", { ...init, ...errorOf(job.error) });
         if (job.state === "cancelled") {
@@ -772,24 +751,11 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
         for (const [i, job] of jobs.entries()) {
           const worker = idle[g]?.[i] as Worker;
           // The claim raced a stop or pause: hand the job straight back, its attempt unused.
-          if (this.#state === "started" && worker.isIdle) this.#dispatch(worker, job);
+          if (this.#state === "started" && worker.isIdle) this.#execution.dispatch(worker, job);
           else this.#results.add({ id: job.id, token: job.leaseToken, kind: "released" });
         }
       }
     };
-  }
-
-  #dispatch(worker: Worker, job: ClaimedJob): void {
-    const entry: InFlight = { job, worker };
-    this.#inFlight.set(job.id, entry);
-    worker._assign(job.id);
-    this.#emit("active", this.#eventInit(job));
-    const timeoutMs = this.#jobs.get(job.name)?.timeoutMs;
-    if (timeoutMs !== undefined) {
-      entry.timer = setTimeout(() => this.#onTimeout(entry, timeoutMs), timeoutMs);
-    }
-    const { id, leaseToken: token, name, input, attempt, maxAttempts } = job;
-    worker.context?.send({ type: "run", job: { id, token, name, input, attempt, maxAttempts } });
   }
 
   /**
@@ -801,7 +767,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     const now = this.#now();
     let earliest = Number.POSITIVE_INFINITY;
     // While jobs run here: renew their leases, and look for others' expired leases on the way.
-    if (this.#inFlight.size > 0) earliest = Math.min(this.#nextHeartbeat, this.#nextRescue);
+    if (this.#execution.size > 0) earliest = Math.min(this.#nextHeartbeat, this.#nextRescue);
     let looked = false;
     // A claim in flight, or results about to be written (which claim), serve the idle workers and
     // pump again once handed over: asking storage now would see due jobs nobody claimed yet and
@@ -823,7 +789,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       if (!this.#storage.subscribe) earliest = Math.min(earliest, now + POLL_WITHOUT_SUBSCRIBE_MS);
     }
     // No idle worker asked storage (all paused, say): keep rescuing dead processes' jobs.
-    if (!looked && this.#inFlight.size === 0 && this.#workers.some((w) => w.state !== "stopped")) {
+    if (!looked && this.#execution.size === 0 && this.#workers.some((w) => w.state !== "stopped")) {
       earliest = Math.min(earliest, this.#nextRescue);
     }
     if (this.#state !== "started") return;
@@ -841,185 +807,15 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   }
 
   async #heartbeat(): Promise<void> {
-    const entries = [...this.#inFlight.values()];
+    const entries = this.#execution.held();
     if (entries.length === 0) return;
     const leases = entries.map((e) => ({ id: e.job.id, token: e.job.leaseToken }));
     const statuses = await this.#call("extendLeases", () =>
       this.#storage.extendLeases(leases, this.#leaseMs, this.#now()),
     );
     for (const [i, status] of statuses.entries()) {
-      const entry = entries[i] as InFlight;
-      if (this.#inFlight.get(entry.job.id) !== entry) continue;
-      if (status === "lost") {
-        // Someone rescued the job: stop running it here; its result would be refused anyway.
-        this.#drop(entry, false);
-        this.#abandon(entry, abortOf(entry.job, "shutdown"));
-        this.#emit("stale", { ...this.#eventInit(entry.job), refused: "extendLeases" });
-      } else if (status === "cancel-requested") {
-        this.#cancelLocal(entry, "cancelled");
-      }
+      this.#execution.renewed(entries[i] as InFlight, status);
     }
-  }
-
-  // ---- results ----------------------------------------------------------------------------
-
-  #onMessage(worker: Worker, message: FromContext): void {
-    const entry = this.#inFlight.get(message.id);
-    if (message.type === "log") {
-      this.#emit("log", {
-        jobId: message.id,
-        name: entry?.job.name ?? "",
-        queue: entry?.job.queue ?? "",
-        attempt: entry?.job.attempt ?? 0,
-        message: message.message,
-        ...(message.data === undefined ? {} : { data: message.data }),
-      });
-      return;
-    }
-    // A handler taken off its job (timeout, cancel, lost lease) returned at last: the worker is free.
-    const overdue = this.#overdue.get(message.id);
-    if (message.type === "done" && overdue?.worker === worker && entry?.worker !== worker) {
-      clearTimeout(overdue.timer);
-      this.#overdue.delete(message.id);
-      worker._release();
-      return;
-    }
-    // Any other message about a job this worker no longer holds: ignore it.
-    if (!entry || entry.worker !== worker || entry.job.leaseToken !== message.token) return;
-    if (message.type === "progress") {
-      const { id, leaseToken: token } = entry.job;
-      this.#results.add(
-        { id, token, kind: "progress", progress: message.progress },
-        undefined,
-        true,
-      );
-      this.#emit("progress", { ...this.#eventInit(entry.job), progress: message.progress });
-      return;
-    }
-    this.#complete(entry, message.outcome);
-  }
-
-  #complete(entry: InFlight, outcome: RunOutcome, release = true): void {
-    const policy = (this.#jobs.get(entry.job.name) as PlannedJob).policy;
-    const decision = decide(entry.job, outcome, policy, this.#now(), this.#random);
-    const event: EventTag = [decision.event, { ...this.#eventInit(entry.job), ...decision.detail }];
-    this.#settle(entry, decision.result, event, release);
-  }
-
-  #onTimeout(entry: InFlight, ms: number): void {
-    if (this.#inFlight.get(entry.job.id) !== entry) return;
-    const error = errorInfo(new TimeoutError(ms));
-    this.#complete(entry, { kind: "failed", error, unrecoverable: false }, false);
-    this.#abandon(entry, abortOf(entry.job, "timeout", ms));
-  }
-
-  #cancelLocal(entry: InFlight, reason: string): void {
-    this.#complete(entry, { kind: "cancelled", reason }, false);
-    this.#abandon(entry, abortOf(entry.job, "cancel"));
-  }
-
-  /**
-   * The job was taken from its handler (its result is already queued). Abort the handler's signal
-   * and keep its worker busy until the handler returns; one that does not return within the grace
-   * period (a CPU-bound loop) has its context terminated and replaced.
-   */
-  #abandon(entry: InFlight, abort: AbortMessage): void {
-    entry.worker.context?.send(abort);
-    const overdue: Overdue = {
-      worker: entry.worker,
-      timer: setTimeout(() => this.#replaceContext(entry.job.id, overdue), this.#graceMs),
-    };
-    this.#overdue.set(entry.job.id, overdue);
-  }
-
-  #replaceContext(jobId: string, overdue: Overdue): void {
-    if (this.#overdue.get(jobId) !== overdue) return;
-    clearTimeout(overdue.timer);
-    this.#overdue.delete(jobId);
-    const { worker } = overdue;
-    const stuck = worker.context;
-    worker.context = null;
-    void Promise.resolve(stuck?.terminate()).catch((error) =>
-      this.#dispatchError("terminate", error),
-    );
-    if (this.#state !== "started" || worker.state === "stopping" || worker.state === "stopped") {
-      worker._release();
-      return;
-    }
-    void (async () => {
-      try {
-        worker.context = await this.#spawn(worker);
-      } catch (error) {
-        this.#dispatchError("spawn", error);
-      }
-      worker._release();
-    })();
-  }
-
-  #spawn(worker: Worker) {
-    return this.#scheduler.spawn({
-      workerId: worker.id,
-      jobs: this.#definitions,
-      onMessage: (message) => this.#onMessage(worker, message),
-      onExit: (error) => this.#onContextExit(worker, error),
-    });
-  }
-
-  /** A context died by itself: fail only its job, and replace the context. */
-  #onContextExit(worker: Worker, error: ErrorInfo): void {
-    const exited = new ShiftworkError(`worker ${worker.id} exited: ${error.message}`);
-    this.#dispatchError("execution context", exited);
-    const jobId = worker.currentJobId;
-    const entry = jobId ? this.#inFlight.get(jobId) : undefined;
-    const overdue = jobId ? this.#overdue.get(jobId) : undefined;
-    if (jobId && overdue?.worker === worker) {
-      // Its handler had already been taken off its job; the context's death ends the wait.
-      clearTimeout(overdue.timer);
-      this.#overdue.delete(jobId);
-      worker.context = null;
-      worker._release();
-    }
-    worker.context = null;
-    if (entry)
-      this.#complete(entry, { kind: "failed", error: errorInfo(exited), unrecoverable: false });
-    if (this.#state !== "started" || worker.state === "stopped") return;
-    void (async () => {
-      try {
-        worker.context = await this.#spawn(worker);
-        this.#requestPump();
-      } catch (spawnError) {
-        this.#dispatchError("spawn", spawnError);
-      }
-    })();
-  }
-
-  /** Takes a job off its worker and queues its fenced result for the next group commit. */
-  #settle(entry: InFlight, result: ResultBodyOf, event: EventTag, release = true): void {
-    this.#drop(entry, release);
-    const { id, leaseToken: token } = entry.job;
-    this.#results.add({ ...result, id, token } as JobResult, event);
-  }
-
-  #drop(entry: InFlight, release = true): void {
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
-    this.#inFlight.delete(entry.job.id);
-    if (release) entry.worker._release();
-    if (this.#inFlight.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
-  }
-
-  #announce(tag: EventTag | undefined, result: JobResult, written: boolean): void {
-    if (written) {
-      if (tag) this.#emit(tag[0], tag[1]);
-      return;
-    }
-    const init = tag?.[1];
-    this.#emit("stale", {
-      jobId: result.id,
-      name: init?.name ?? "",
-      queue: init?.queue ?? "",
-      attempt: init?.attempt ?? 0,
-      refused: result.kind,
-    });
   }
 
   // ---- plumbing ---------------------------------------------------------------------------
@@ -1034,11 +830,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     }
   }
 
-  #eventInit(job: JobRecord): JobEventInit {
-    return { jobId: job.id, name: job.name, queue: job.queue, attempt: job.attempt };
-  }
-
-  #emit(type: Exclude<ManagerEventType, "error">, init: JobEventInit): void {
+  #emit(type: JobEventType, init: JobEventInit): void {
     if (this.hasListener(type)) this.dispatchEvent(new JobEvent(type, init));
   }
 
@@ -1053,21 +845,6 @@ const errorOf = (error: ErrorInfo | null) => (error ? { error } : {});
 const matches = (filter: ClaimFilter, job: Pick<JobRecord, "name" | "queue">) =>
   (!filter.queues?.length || filter.queues.includes(job.queue)) &&
   (!filter.names?.length || filter.names.includes(job.name));
-
-type AbortMessage = Extract<ToContext, { type: "abort" }>;
-
-/** The abort of one attempt: by lease token, since two attempts of a job may share a context. */
-const abortOf = (
-  job: ClaimedJob,
-  reason: AbortMessage["reason"],
-  timeoutMs?: number,
-): AbortMessage => ({
-  type: "abort",
-  id: job.id,
-  token: job.leaseToken,
-  reason,
-  ...(timeoutMs === undefined ? {} : { timeoutMs }),
-});
 
 /**
  * Creates a {@link Manager}. Call `start()` to begin.
