@@ -1,8 +1,9 @@
 import * as v from "valibot";
+import type { ManagerHost } from "./_host.js";
 import type { PlannedJob } from "./_plan.js";
 import { UnknownJobError, ValidationError } from "./errors.js";
 import { type EnqueueOptions, enqueueOptionsSchema, type ParsedEnqueueOptions } from "./options.js";
-import type { NewJob } from "./ports.js";
+import type { EnqueueResult, NewJob } from "./ports.js";
 import { asJson, parseOrThrow, toIssues } from "./validate.js";
 
 /** One job to enqueue, by name. */
@@ -58,4 +59,17 @@ export function prepareJob(
     maxAttempts: options.attempts ?? policy.attempts,
     key: options.key ?? null,
   };
+}
+
+/** Announces `enqueued` for each job an enqueue created (not one whose `key` was held already). */
+export function announceEnqueued(
+  host: Pick<ManagerHost, "emit">,
+  results: readonly EnqueueResult[],
+): void {
+  for (const { job, created } of results) {
+    // A job handed off as it was stored is already in its first attempt: `active` says so.
+    if (created) {
+      host.emit("enqueued", { jobId: job.id, name: job.name, queue: job.queue, attempt: 0 });
+    }
+  }
 }
