@@ -245,6 +245,7 @@ export class Execution {
         worker.context = await this.spawn(worker);
       } catch (error) {
         this.#host.dispatchError("spawn", error);
+        this.#spawnAgain(worker, SPAWN_RETRY_MIN_MS);
       }
       worker._release();
     })();
@@ -274,8 +275,30 @@ export class Execution {
         this.#respawned();
       } catch (spawnError) {
         this.#host.dispatchError("spawn", spawnError);
+        this.#spawnAgain(worker, SPAWN_RETRY_MIN_MS);
       }
     })();
+  }
+
+  /**
+   * Tries again, `delayMs` from now and then with backoff, to give `worker` a context after a
+   * replacement failed to spawn: a Worker without a context is never idle, so one failed spawn
+   * (a thread that could not start) would otherwise cost the Manager that Worker for good. Each
+   * failure is an `error` event; a stop ends the tries.
+   */
+  #spawnAgain(worker: Worker, delayMs: number): void {
+    setTimeout(async () => {
+      if (!this.#host.started() || worker.state === "stopping" || worker.state === "stopped")
+        return;
+      if (worker.context) return;
+      try {
+        worker.context = await this.spawn(worker);
+        this.#respawned();
+      } catch (error) {
+        this.#host.dispatchError("spawn", error);
+        this.#spawnAgain(worker, Math.min(SPAWN_RETRY_MAX_MS, delayMs * 2));
+      }
+    }, delayMs);
   }
 
   /** Takes a job off its worker and queues its fenced result for the next group commit. */
@@ -292,6 +315,10 @@ export class Execution {
     if (this.#inFlight.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 }
+
+/** Backoff of a failed context replacement: 100 ms, doubling, at most 5 s (as storage retries). */
+const SPAWN_RETRY_MIN_MS = 100;
+const SPAWN_RETRY_MAX_MS = 5_000;
 
 type AbortMessage = Extract<ToContext, { type: "abort" }>;
 

@@ -1,0 +1,100 @@
+// A Worker whose context died, or was replaced after its handler would not return, gets a new
+// context even when spawning it fails for a while: without one it is never idle again, and the
+// Manager would quietly run with one Worker fewer.
+import {
+  createManager,
+  defineJob,
+  type ManagerErrorEvent,
+  type Scheduler,
+  type SpawnOptions,
+} from "shiftwork";
+import { memoryStorage } from "shiftwork/adapters/memory";
+import { inlineScheduler } from "shiftwork/runtimes/inline";
+import * as v from "valibot";
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { settle } from "./_harness.js";
+
+const T0 = 1_700_000_000_000;
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: T0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const tick = defineJob({ name: "tick", input: v.object({}), run: async () => {} });
+
+/** The inline scheduler, whose next `failures` spawns throw, and which can end a context. */
+function flakyScheduler() {
+  const inner = inlineScheduler();
+  const spawned: SpawnOptions[] = [];
+  const state = { failures: 0, spawns: 0 };
+  const scheduler: Scheduler = {
+    ...inner,
+    spawn(options) {
+      state.spawns++;
+      if (state.failures > 0) {
+        state.failures--;
+        throw new Error("no thread to be had");
+      }
+      spawned.push(options);
+      return inner.spawn(options);
+    },
+  };
+  /** Ends the last context as if its thread had died. */
+  const kill = () => spawned.at(-1)?.onExit({ name: "Error", message: "thread died" });
+  return { scheduler, state, kill };
+}
+
+it("a context that died is replaced after two failed spawns, 100 and 200 ms apart, and its Worker takes jobs again", async () => {
+  const { scheduler, state, kill } = flakyScheduler();
+  const storage = memoryStorage();
+  const manager = createManager({ storage, scheduler, jobs: [tick], workers: { tick: 1 } });
+  const errors: string[] = [];
+  manager.addEventListener("error", (event) => {
+    const { during, error } = event as ManagerErrorEvent;
+    errors.push(`${during}: ${(error as Error).message}`);
+  });
+  await manager.start();
+  await settle();
+  expect(state.spawns).toBe(1);
+  state.failures = 2;
+  kill();
+  await settle();
+  const { id } = await manager.enqueue(tick, {});
+  await settle();
+  expect((await manager.get(id))?.state).toBe("waiting");
+  await vi.advanceTimersByTimeAsync(99);
+  expect(state.spawns).toBe(2);
+  await vi.advanceTimersByTimeAsync(1);
+  expect(state.spawns).toBe(3);
+  await vi.advanceTimersByTimeAsync(200);
+  await settle();
+  expect(state.spawns).toBe(4);
+  expect((await manager.get(id))?.state).toBe("completed");
+  expect(errors).toEqual([
+    "execution context: [shiftwork] worker tick#1 exited: thread died",
+    "spawn: no thread to be had",
+    "spawn: no thread to be had",
+  ]);
+  await manager.stop();
+});
+
+it("a stop ends the tries", async () => {
+  const { scheduler, state, kill } = flakyScheduler();
+  const manager = createManager({
+    storage: memoryStorage(),
+    scheduler,
+    jobs: [tick],
+    workers: { tick: 1 },
+  });
+  manager.addEventListener("error", () => {});
+  await manager.start();
+  state.failures = 100;
+  kill();
+  await settle();
+  await manager.stop();
+  await vi.advanceTimersByTimeAsync(60_000);
+  expect(state.spawns).toBe(2);
+});
