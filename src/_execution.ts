@@ -58,6 +58,8 @@ export class Execution {
   /** Jobs taken from a handler that has not returned yet (timeout, cancel, lost lease). */
   readonly #overdue = new Map<string, Overdue>();
   #idleWaiters: (() => void)[] = [];
+  /** The pending retry of a Worker whose context failed to spawn: at most one per Worker. */
+  readonly #retries = new Map<Worker, ReturnType<typeof setTimeout>>();
 
   constructor(host: ManagerHost, options: ExecutionOptions) {
     this.#host = host;
@@ -134,6 +136,8 @@ export class Execution {
    * then stops waiting for handlers that ignored an earlier abort, replacing their contexts.
    */
   releaseAll(): void {
+    for (const timer of this.#retries.values()) clearTimeout(timer);
+    this.#retries.clear();
     for (const entry of [...this.#inFlight.values()]) {
       entry.worker.context?.send(abortOf(entry.job, "shutdown"));
       this.#settle(entry, { kind: "released" }, ["released", eventInit(entry.job)]);
@@ -242,7 +246,7 @@ export class Execution {
     }
     void (async () => {
       try {
-        worker.context = await this.spawn(worker);
+        this.#adopt(worker, await this.spawn(worker));
       } catch (error) {
         this.#host.dispatchError("spawn", error);
         this.#spawnAgain(worker, SPAWN_RETRY_MIN_MS);
@@ -271,8 +275,7 @@ export class Execution {
     if (!this.#host.started() || worker.state === "stopped") return;
     void (async () => {
       try {
-        worker.context = await this.spawn(worker);
-        this.#respawned();
+        if (this.#adopt(worker, await this.spawn(worker))) this.#respawned();
       } catch (spawnError) {
         this.#host.dispatchError("spawn", spawnError);
         this.#spawnAgain(worker, SPAWN_RETRY_MIN_MS);
@@ -281,24 +284,44 @@ export class Execution {
   }
 
   /**
+   * Gives `worker` the context a replacement spawned, unless the Manager or the Worker stopped (or
+   * it got one otherwise) while it loaded: that context is terminated, not left running unowned.
+   */
+  #adopt(worker: Worker, context: ExecutionContext): boolean {
+    const wanted =
+      this.#host.started() &&
+      worker.state !== "stopping" &&
+      worker.state !== "stopped" &&
+      worker.context === null;
+    if (wanted) worker.context = context;
+    else
+      void Promise.resolve(context.terminate()).catch((error) =>
+        this.#host.dispatchError("terminate", error),
+      );
+    return wanted;
+  }
+
+  /**
    * Tries again, `delayMs` from now and then with backoff, to give `worker` a context after a
    * replacement failed to spawn: a Worker without a context is never idle, so one failed spawn
    * (a thread that could not start) would otherwise cost the Manager that Worker for good. Each
-   * failure is an `error` event; a stop ends the tries.
+   * failure is an `error` event; a stop ends the tries (`releaseAll` clears the timer).
    */
   #spawnAgain(worker: Worker, delayMs: number): void {
-    setTimeout(async () => {
+    if (!this.#host.started() || this.#retries.has(worker)) return;
+    const timer = setTimeout(async () => {
+      this.#retries.delete(worker);
       if (!this.#host.started() || worker.state === "stopping" || worker.state === "stopped")
         return;
       if (worker.context) return;
       try {
-        worker.context = await this.spawn(worker);
-        this.#respawned();
+        if (this.#adopt(worker, await this.spawn(worker))) this.#respawned();
       } catch (error) {
         this.#host.dispatchError("spawn", error);
         this.#spawnAgain(worker, Math.min(SPAWN_RETRY_MAX_MS, delayMs * 2));
       }
     }, delayMs);
+    this.#retries.set(worker, timer);
   }
 
   /** Takes a job off its worker and queues its fenced result for the next group commit. */

@@ -4,6 +4,7 @@
 import {
   createManager,
   defineJob,
+  type ExecutionContext,
   type ManagerErrorEvent,
   type Scheduler,
   type SpawnOptions,
@@ -97,4 +98,73 @@ it("a stop ends the tries", async () => {
   await manager.stop();
   await vi.advanceTimersByTimeAsync(60_000);
   expect(state.spawns).toBe(2);
+});
+
+/** Spawn 1 works, spawn 2 throws, spawn 3 loads until `load()` (a thread still starting). */
+function slowRetryScheduler() {
+  const inner = inlineScheduler();
+  const spawned: SpawnOptions[] = [];
+  const terminated: number[] = [];
+  let spawns = 0;
+  let load = () => {};
+  const scheduler: Scheduler = {
+    ...inner,
+    spawn(options) {
+      const n = ++spawns;
+      if (n === 2) throw new Error("no thread to be had");
+      spawned.push(options);
+      const watched = (context: ExecutionContext): ExecutionContext => ({
+        send: (message) => context.send(message),
+        terminate: () => {
+          terminated.push(n);
+          return context.terminate();
+        },
+      });
+      if (n !== 3) return Promise.resolve(inner.spawn(options)).then(watched);
+      return new Promise<ExecutionContext>((resolve) => {
+        load = () => resolve(Promise.resolve(inner.spawn(options)).then(watched));
+      });
+    },
+  };
+  const kill = () => spawned.at(-1)?.onExit({ name: "Error", message: "thread died" });
+  return { scheduler, terminated, kill, load: () => load(), spawns: () => spawns };
+}
+
+it("a replacement that finishes loading after stop is terminated, not left running", async () => {
+  const flaky = slowRetryScheduler();
+  const manager = createManager({
+    storage: memoryStorage(),
+    scheduler: flaky.scheduler,
+    jobs: [tick],
+    workers: { tick: 1 },
+  });
+  manager.addEventListener("error", () => {});
+  await manager.start();
+  await settle();
+  flaky.kill();
+  await settle();
+  await vi.advanceTimersByTimeAsync(100);
+  expect(flaky.spawns()).toBe(3);
+  await manager.stop();
+  flaky.load();
+  await settle();
+  // The dead context 1 needs no terminate; the late one does.
+  expect(flaky.terminated).toEqual([3]);
+});
+
+it("stop leaves no retry timer behind", async () => {
+  const flaky = slowRetryScheduler();
+  const manager = createManager({
+    storage: memoryStorage(),
+    scheduler: flaky.scheduler,
+    jobs: [tick],
+    workers: { tick: 1 },
+  });
+  manager.addEventListener("error", () => {});
+  await manager.start();
+  await settle();
+  flaky.kill();
+  await settle();
+  await manager.stop();
+  expect(vi.getTimerCount()).toBe(0);
 });
