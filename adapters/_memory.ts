@@ -26,7 +26,7 @@ import type {
   QueueStats,
   Storage,
 } from "../src/ports.js";
-import { emptyQueueStats, newJobRecord } from "../src/ports.js";
+import { emptyQueueStats, matchesFilter, newJobRecord } from "../src/ports.js";
 
 /**
  * The rules the memory adapter applies, as functions. The meta-test swaps one for a broken rule to
@@ -139,15 +139,14 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
   };
 
   /** The jobs a claim of `filter` at `now` could take, in claim order. */
-  const ready = ({ queues, names }: ClaimFilter, now: number): JobRecord[] =>
+  const ready = (filter: ClaimFilter, now: number): JobRecord[] =>
     [...jobs.values()]
       .filter(
         (job) =>
           job.state === "waiting" &&
           job.runAt <= now &&
           !paused.has(job.queue) &&
-          (!queues?.length || queues.includes(job.queue)) &&
-          (!names?.length || names.includes(job.name)),
+          matchesFilter(filter, job),
       )
       .sort(rules.compareReady);
 

@@ -6,7 +6,6 @@ import type { WorkerGroup } from "./_plan.js";
 import { markTrusted } from "./_trust.js";
 import type {
   ClaimedJob,
-  ClaimFilter,
   ClaimRequest,
   EnqueueResult,
   ErrorInfo,
@@ -15,6 +14,7 @@ import type {
   NewJob,
   Storage,
 } from "./ports.js";
+import { matchesFilter } from "./ports.js";
 import type { Worker } from "./worker.js";
 
 /** A claim group with its Workers. */
@@ -154,7 +154,7 @@ export class ClaimLoop {
     if (!this.#host.started() || this.#backingOff || this.#claimInFlight) return undefined;
     if (job.runAt > now || this.#resultsWillClaim()) return undefined;
     for (const group of this.#groups) {
-      if (!this.#drained.has(group) || !matches(group.filter, job)) continue;
+      if (!this.#drained.has(group) || !matchesFilter(group.filter, job)) continue;
       const worker = group.workers.find((w) => w.isIdle);
       if (worker) return { group, worker };
     }
@@ -487,8 +487,3 @@ export class ClaimLoop {
 }
 
 const errorOf = (error: ErrorInfo | null) => (error ? { error } : {});
-
-/** Whether a claim with `filter` may take `job` (paused queues aside). */
-const matches = (filter: ClaimFilter, job: Pick<JobRecord, "name" | "queue">) =>
-  (!filter.queues?.length || filter.queues.includes(job.queue)) &&
-  (!filter.names?.length || filter.names.includes(job.name));

@@ -181,6 +181,11 @@ export interface QueueStats {
   cancelled: number;
 }
 
+/** Whether a claim with `filter` may take a job of this name and queue (paused queues aside). */
+export const matchesFilter = (filter: ClaimFilter, job: Pick<NewJob, "name" | "queue">): boolean =>
+  (!filter.queues?.length || filter.queues.includes(job.queue)) &&
+  (!filter.names?.length || filter.names.includes(job.name));
+
 /** The record of a job just stored: waiting, never attempted. Every adapter builds it alike. */
 export function newJobRecord(
   job: NewJob,

@@ -16,7 +16,7 @@ import type {
   PruneRequest,
   QueueStats,
 } from "../../src/ports.js";
-import { emptyQueueStats, newJobRecord } from "../../src/ports.js";
+import { emptyQueueStats, matchesFilter, newJobRecord } from "../../src/ports.js";
 import { type Query, q, type SqlValue, type Verb } from "./driver.js";
 import { filterSql, placeholders, readyWakeSql } from "./filters.js";
 import { JOB_COLUMNS, json, rowToJob, valuesToJob } from "./rows.js";
@@ -101,10 +101,7 @@ export function sqlVerbs(codec: IdCodec) {
     now: number,
     { leaseMs, ...filter }: EnqueueClaim,
   ): Verb<EnqueueResult | undefined> {
-    const inFilter = (list: readonly string[] | undefined, value: string) =>
-      !list?.length || list.includes(value);
-    if (job.runAt > now || !inFilter(filter.queues, job.queue) || !inFilter(filter.names, job.name))
-      return undefined;
+    if (job.runAt > now || !matchesFilter(filter, job)) return undefined;
     const where = filterSql(filter);
     const input = json(job.input) as string;
     const token = crypto.randomUUID();
