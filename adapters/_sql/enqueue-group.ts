@@ -88,19 +88,14 @@ export function enqueueGroup(
 
   return (jobs, now, claim) =>
     new Promise((resolve, reject) => {
+      const call = { jobs, now, claim, resolve, reject };
       // A hand-off with no call before it to wait for is written at once: the turn that gathers
       // a batch would only delay the one commit between an enqueue and its handler's start.
       if (claim && pending.length === 0 && flushing === 0) {
-        try {
-          const out = write([{ jobs: [...jobs], now, claim }]);
-          if (isPromise(out)) out.then(([results]) => resolve(results ?? []), reject);
-          else resolve(out[0] ?? []);
-        } catch (error) {
-          reject(error);
-        }
+        void alone(call);
         return;
       }
-      pending.push({ jobs, now, claim, resolve, reject });
+      pending.push(call);
       // Callers resumed in the same turn reach here before this microtask runs.
       if (pending.length === 1) queueMicrotask(() => void flush());
     });
@@ -115,8 +110,7 @@ function runsOf(calls: readonly Pending[]): EnqueueRun[] {
   for (const call of calls) {
     const last = runs[runs.length - 1];
     if (last && !last.claim && !call.claim && last.now === call.now) last.jobs.push(...call.jobs);
-    else if (call.claim) runs.push({ jobs: [...call.jobs], now: call.now, claim: call.claim });
-    else runs.push({ jobs: [...call.jobs], now: call.now });
+    else runs.push({ jobs: [...call.jobs], now: call.now, claim: call.claim });
   }
   return runs;
 }
