@@ -1,8 +1,9 @@
 /**
  * Values the Manager built itself from input it already checked (its frozen batches of jobs from
- * `prepareJob`, its claim requests, its batches of results). The storage port checks would repeat that work on every call
- * (about a fifth of an enqueue's CPU, a few microseconds of every claim and result), so they let
- * marked values through. Private to the core: not exported from the package.
+ * `prepareJob`, its claim requests and hand-offs, its batches of results). The storage port checks
+ * would repeat that work on every call (about a fifth of an enqueue's CPU, a few microseconds of
+ * every claim and result), so they let marked values through. Private to the core: not exported
+ * from the package.
  * @module
  */
 

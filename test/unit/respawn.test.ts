@@ -26,6 +26,24 @@ afterEach(() => {
 
 const tick = defineJob({ name: "tick", input: v.object({}), run: async () => {} });
 
+/** A started Manager with one `tick` Worker on `scheduler`, noting its error events. */
+async function started(scheduler: Scheduler) {
+  const manager = createManager({
+    storage: memoryStorage(),
+    scheduler,
+    jobs: [tick],
+    workers: { tick: 1 },
+  });
+  const errors: string[] = [];
+  manager.addEventListener("error", (event) => {
+    const { during, error } = event as ManagerErrorEvent;
+    errors.push(`${during}: ${(error as Error).message}`);
+  });
+  await manager.start();
+  await settle();
+  return { manager, errors };
+}
+
 /** The inline scheduler, whose next `failures` spawns throw, and which can end a context. */
 function flakyScheduler() {
   const inner = inlineScheduler();
@@ -50,15 +68,7 @@ function flakyScheduler() {
 
 it("a context that died is replaced after two failed spawns, 100 and 200 ms apart, and its Worker takes jobs again", async () => {
   const { scheduler, state, kill } = flakyScheduler();
-  const storage = memoryStorage();
-  const manager = createManager({ storage, scheduler, jobs: [tick], workers: { tick: 1 } });
-  const errors: string[] = [];
-  manager.addEventListener("error", (event) => {
-    const { during, error } = event as ManagerErrorEvent;
-    errors.push(`${during}: ${(error as Error).message}`);
-  });
-  await manager.start();
-  await settle();
+  const { manager, errors } = await started(scheduler);
   expect(state.spawns).toBe(1);
   state.failures = 2;
   kill();
@@ -84,14 +94,7 @@ it("a context that died is replaced after two failed spawns, 100 and 200 ms apar
 
 it("a stop ends the tries", async () => {
   const { scheduler, state, kill } = flakyScheduler();
-  const manager = createManager({
-    storage: memoryStorage(),
-    scheduler,
-    jobs: [tick],
-    workers: { tick: 1 },
-  });
-  manager.addEventListener("error", () => {});
-  await manager.start();
+  const { manager } = await started(scheduler);
   state.failures = 100;
   kill();
   await settle();
@@ -132,15 +135,7 @@ function slowRetryScheduler() {
 
 it("a replacement that finishes loading after stop is terminated, not left running", async () => {
   const flaky = slowRetryScheduler();
-  const manager = createManager({
-    storage: memoryStorage(),
-    scheduler: flaky.scheduler,
-    jobs: [tick],
-    workers: { tick: 1 },
-  });
-  manager.addEventListener("error", () => {});
-  await manager.start();
-  await settle();
+  const { manager } = await started(flaky.scheduler);
   flaky.kill();
   await settle();
   await vi.advanceTimersByTimeAsync(100);
@@ -154,15 +149,7 @@ it("a replacement that finishes loading after stop is terminated, not left runni
 
 it("stop leaves no retry timer behind", async () => {
   const flaky = slowRetryScheduler();
-  const manager = createManager({
-    storage: memoryStorage(),
-    scheduler: flaky.scheduler,
-    jobs: [tick],
-    workers: { tick: 1 },
-  });
-  manager.addEventListener("error", () => {});
-  await manager.start();
-  await settle();
+  const { manager } = await started(flaky.scheduler);
   flaky.kill();
   await settle();
   await manager.stop();
