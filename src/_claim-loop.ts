@@ -7,6 +7,7 @@ import { markTrusted } from "./_trust.js";
 import type {
   ClaimedJob,
   ClaimRequest,
+  EnqueueClaim,
   EnqueueResult,
   ErrorInfo,
   JobRecord,
@@ -60,6 +61,8 @@ export class ClaimLoop {
   readonly #leaseMs: number;
   readonly #heartbeatMs: number;
   readonly #rescueMs: number;
+  /** Each group's hand-off request: the same for every enqueue, so made (and marked) once. */
+  readonly #handOffs = new Map<Group, EnqueueClaim>();
 
   #pumping = false;
   #pumpAgain = false;
@@ -106,6 +109,12 @@ export class ClaimLoop {
     this.#leaseMs = options.leaseMs;
     this.#heartbeatMs = options.heartbeatMs;
     this.#rescueMs = options.rescueMs;
+    for (const group of this.#groups) {
+      this.#handOffs.set(
+        group,
+        markTrusted(Object.freeze({ ...group.filter, leaseMs: this.#leaseMs })),
+      );
+    }
   }
 
   /** The Manager started: the first heartbeat is one interval out, a rescue runs at once. */
@@ -171,7 +180,7 @@ export class ClaimLoop {
     now: number,
     { group, worker }: { group: Group; worker: Worker },
   ): Promise<JobRecord[]> {
-    const claim = markTrusted({ ...group.filter, leaseMs: this.#leaseMs });
+    const claim = this.#handOffs.get(group);
     let results: EnqueueResult[] = [];
     const inserting = this.#claimFor([[worker]], async () => {
       results = await this.#host.call("enqueue", () => this.#storage.enqueue(batch, now, claim));
