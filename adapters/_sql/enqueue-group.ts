@@ -86,20 +86,33 @@ export function enqueueGroup(
     }
   };
 
-  return (jobs, now, claim) =>
-    new Promise((resolve, reject) => {
-      const call = { jobs, now, claim, resolve, reject };
-      // A hand-off with no call before it to wait for is written at once: the turn that gathers
-      // a batch would only delay the one commit between an enqueue and its handler's start.
-      if (claim && pending.length === 0 && flushing === 0) {
-        void alone(call);
-        return;
-      }
-      pending.push(call);
+  /**
+   * Writes one call's run now, outside the batching: its results, as a promise either way. Only
+   * what the write needs, since this is a hand-off's path (see below).
+   */
+  const direct = (run: EnqueueRun): Promise<EnqueueResult[]> => {
+    try {
+      const out = write([run]);
+      return isPromise(out) ? out.then(firstOf) : Promise.resolve(firstOf(out));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+
+  return (jobs, now, claim) => {
+    // A hand-off with no call before it to wait for is written at once: the turn that gathers a
+    // batch would only delay the one commit between an enqueue and its handler's start.
+    if (claim && pending.length === 0 && flushing === 0)
+      return direct({ jobs: [...jobs], now, claim });
+    return new Promise((resolve, reject) => {
+      pending.push({ jobs, now, claim, resolve, reject });
       // Callers resumed in the same turn reach here before this microtask runs.
       if (pending.length === 1) queueMicrotask(() => void flush());
     });
+  };
 }
+
+const firstOf = (out: EnqueueResult[][]): EnqueueResult[] => out[0] ?? [];
 
 /**
  * Consecutive calls with the same `now` make one run (one statement for all their jobs). A call

@@ -51,7 +51,7 @@ for (const async of [false, true]) {
     const first = enqueue([job(1)], 10, claim);
     // Written before the call returned: no turn spent gathering a batch.
     expect(transactions).toEqual([[{ n: [1], now: 10, claim: true }]]);
-    await first;
+    expect((await first).map((r) => r.job.seq)).toEqual([1]);
     await Promise.all([enqueue([job(2)], 10), enqueue([job(3)], 10, claim), enqueue([job(4)], 10)]);
     expect(transactions.slice(1)).toEqual([
       [
@@ -106,6 +106,21 @@ for (const async of [false, true]) {
     ]);
     expect(answers.map((a) => a.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(transactions).toEqual([[{ n: [1], now: 10 }], [{ n: [3], now: 10 }]]);
+  });
+
+  it(`a hand-off written at once that fails rejects its own call only, and the next call is written (${engine})`, async () => {
+    const { write, transactions } = fakeWrite({
+      async,
+      failWhen: (runs) => runs.some((r) => r.jobs.some((j) => (j.input as { n: number }).n === 1)),
+    });
+    const enqueue = enqueueGroup(write);
+    const claim = { names: ["tick"], leaseMs: 1000 };
+    // A promise either way: a synchronous engine's throw does not escape the call.
+    const failed = enqueue([job(1)], 10, claim);
+    await expect(failed).rejects.toThrow("refused");
+    const answers = await Promise.all([enqueue([job(2)], 10, claim), enqueue([job(3)], 10)]);
+    expect(answers.map((a) => a.map((r) => r.job.seq))).toEqual([[1], [2]]);
+    expect(transactions).toEqual([[{ n: [2], now: 10, claim: true }], [{ n: [3], now: 10 }]]);
   });
 }
 
