@@ -46,6 +46,8 @@ const IDLE_RETRY_MS = 25;
 /** How often idle workers look for work when storage has no `subscribe`. */
 const POLL_WITHOUT_SUBSCRIBE_MS = 1000;
 
+const ignore = () => {};
+
 /**
  * The Manager's claim loop (see "The pump" in docs/architecture.md): claims for idle Workers in
  * batches, with results when storage can, or with a one-job enqueue (the hand-off); renews the
@@ -93,9 +95,10 @@ export class ClaimLoop {
    */
   #workSignals = 0;
   /**
-   * Groups whose claim with results came back short, with `#workSignals` as it was when that claim
-   * was asked: until another signal arrives, nothing is due for them that the claim did not see, so
-   * the pump that follows the hand-over arms their wake-up without claiming again.
+   * Groups whose last claim (with results, or the pump's) came back short, with `#workSignals` as
+   * it was when that claim was asked: until another signal arrives, nothing is due for them that
+   * the claim did not see, so the pump that follows the hand-over arms their wake-up without
+   * claiming again; and a one-job enqueue that suits them may be handed off.
    */
   readonly #drained = new Map<Group, number>();
 
@@ -180,29 +183,28 @@ export class ClaimLoop {
     now: number,
     { group, worker }: { group: Group; worker: Worker },
   ): Promise<JobRecord[]> {
-    const claim = this.#handOffs.get(group);
-    let results: EnqueueResult[] = [];
-    const inserting = this.#claimFor([[worker]], async () => {
-      results = await this.#host.call("enqueue", () => this.#storage.enqueue(batch, now, claim));
-      const claimed = results[0]?.claimed;
-      return [claimed ? [claimed] : []];
-    });
-    this.#claiming = inserting.then(
-      () => {},
-      () => {},
+    // Held as for any claim (see `#claimFor`), written without its wrappers: this path is the
+    // whole of an enqueue's latency, and every promise on it is a turn of cold code.
+    this.#claimInFlight = true;
+    const inserting = this.#host.call("enqueue", () =>
+      this.#storage.enqueue(batch, now, this.#handOffs.get(group)),
     );
-    let hand: () => void;
+    this.#claiming = inserting.then(ignore, ignore);
+    let results: EnqueueResult[];
     try {
-      hand = await inserting;
+      results = await inserting;
     } catch (error) {
+      this.#claimInFlight = false;
       // A pump that ran meanwhile skipped its claim for this held Worker: look for work again.
       this.requestPump();
       throw error;
     }
+    this.#storageRetryMs = 0;
+    this.#claimInFlight = false;
     announceEnqueued(this.#host, results);
-    hand();
-    const [only] = results;
-    if (only?.claimed) {
+    const claimed = results[0]?.claimed;
+    if (claimed) {
+      this.#give(worker, claimed);
       // Nothing new for any other Worker: no work signal, but the pump arms the lease renewal.
       this.#schedulePump();
     } else {
@@ -315,11 +317,18 @@ export class ClaimLoop {
     // Results are about to be written: that write claims for the idle workers (one commit).
     if (this.#resultsWillClaim()) return;
     const request = this.#claimRequest(group, idle.length, this.#host.now());
+    const signals = this.#workSignals;
     const filling = (async () => {
-      const hand = await this.#claimFor([idle], async () => [
-        await this.#host.call("claim", () => this.#storage.claim(request)),
-      ]);
+      let claimed: ClaimedJob[] = [];
+      const hand = await this.#claimFor([idle], async () => {
+        claimed = await this.#host.call("claim", () => this.#storage.claim(request));
+        return [claimed];
+      });
       hand();
+      // As after a claim made with results: a short claim drains the group (the first one after
+      // start, say), so its next one-job enqueue may be handed off.
+      if (claimed.length < idle.length) this.#drained.set(group, signals);
+      else this.#drained.delete(group);
     })();
     // `stop` waits for the hand-over too: a job claimed after stop began goes back to storage
     // (a `released` result) before stop flushes the results. (A claim made with results is
@@ -424,14 +433,15 @@ export class ClaimLoop {
     return () => {
       this.#claimInFlight = false;
       for (const [g, jobs] of claimed.entries()) {
-        for (const [i, job] of jobs.entries()) {
-          const worker = idle[g]?.[i] as Worker;
-          // The claim raced a stop or pause: hand the job straight back, its attempt unused.
-          if (this.#host.started() && worker.isIdle) this.#execution.dispatch(worker, job);
-          else this.#results.add({ id: job.id, token: job.leaseToken, kind: "released" });
-        }
+        for (const [i, job] of jobs.entries()) this.#give(idle[g]?.[i] as Worker, job);
       }
     };
+  }
+
+  /** Starts a claimed job on its Worker; when a stop or pause came first, hands it straight back. */
+  #give(worker: Worker, job: ClaimedJob): void {
+    if (this.#host.started() && worker.isIdle) this.#execution.dispatch(worker, job);
+    else this.#results.add({ id: job.id, token: job.leaseToken, kind: "released" });
   }
 
   /**

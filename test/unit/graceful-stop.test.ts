@@ -115,6 +115,8 @@ describe("graceful stop", () => {
     const storage: Storage = {
       ...inner,
       name: "slow-claim",
+      // No hand-off: the enqueued job must reach the Worker through the second claim.
+      enqueue: (jobs, now) => inner.enqueue(jobs, now),
       claim: async (request) => {
         claims += 1;
         if (claims === 2) await claimGate.promise;

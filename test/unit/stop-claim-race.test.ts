@@ -16,6 +16,8 @@ it("a claim still in flight when stop() is called is released before stop() reso
     ...inner,
     name: "slow",
     recordAndClaim: undefined,
+    // No hand-off: the enqueued job must reach the Worker through this claim.
+    enqueue: (jobs, now) => inner.enqueue(jobs, now),
     async claim(request) {
       if (blockClaims) await claimGate.promise;
       return inner.claim(request);
@@ -35,5 +37,37 @@ it("a claim still in flight when stop() is called is released before stop() reso
   await sleep(5);
   claimGate.open();
   await stopping;
+  expect(await inner.get(id)).toMatchObject({ state: "waiting", attempt: 0 });
+});
+
+it("a hand-off still in flight when stop() is called is released before stop() resolves", async () => {
+  const inner = memoryStorage();
+  const insertGate = gate();
+  let blockInserts = false;
+  let handedOff = false;
+  const storage: Storage = {
+    ...inner,
+    name: "slow",
+    async enqueue(jobs, now, claim) {
+      if (blockInserts) await insertGate.promise;
+      const results = await inner.enqueue(jobs, now, claim);
+      handedOff ||= results[0]?.claimed !== undefined;
+      return results;
+    },
+  };
+  const { manager } = setup({ jobs: [job], workers: { noop: 1 }, storage });
+  await manager.start();
+  await sleep(10);
+  blockInserts = true;
+  const enqueued = manager.enqueue(job, {});
+  await sleep(5); // the insert that claims the job for the idle Worker now waits
+  const stopping = manager.stop({ graceful: false });
+  await sleep(5);
+  insertGate.open();
+  // The caller gets the job as it was stored (claimed); the Worker never ran it.
+  const { id, state } = await enqueued;
+  await stopping;
+  expect(handedOff).toBe(true);
+  expect(state).toBe("active");
   expect(await inner.get(id)).toMatchObject({ state: "waiting", attempt: 0 });
 });
