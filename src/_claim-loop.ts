@@ -15,7 +15,7 @@ import type {
   NewJob,
   Storage,
 } from "./ports.js";
-import { matchesFilter } from "./ports.js";
+import { isPromise, type MaybePromise, matchesFilter } from "./ports.js";
 import type { Worker } from "./worker.js";
 
 /** A claim group with its Workers. */
@@ -140,7 +140,7 @@ export class ClaimLoop {
    * Hands a one-job enqueue straight to an idle Worker, when one waits for it (see `#takerOf`):
    * the enqueue, or `undefined` when the job goes the usual way (enqueue, then a pump claims).
    */
-  handOff(batch: readonly NewJob[], now: number): Promise<JobRecord[]> | undefined {
+  handOff(batch: readonly NewJob[], now: number): MaybePromise<JobRecord[]> | undefined {
     const taker = this.#takerOf(batch[0] as NewJob, now);
     return taker && this.#insertHandedOff(batch, now, taker);
   }
@@ -177,28 +177,45 @@ export class ClaimLoop {
    * A one-job enqueue that asks storage to insert the job already claimed for `taker`'s Worker:
    * one commit, where enqueue then claim take two, between an enqueue and its handler's start.
    * The Worker is held for it as for any claim, and the job goes back when stop began meanwhile.
+   * A synchronous storage's answer is used at once: the handler starts before this returns.
    */
-  async #insertHandedOff(
+  #insertHandedOff(
     batch: readonly NewJob[],
     now: number,
     { group, worker }: { group: Group; worker: Worker },
-  ): Promise<JobRecord[]> {
+  ): MaybePromise<JobRecord[]> {
     // Held as for any claim (see `#claimFor`), written without its wrappers: this path is the
     // whole of an enqueue's latency, and every promise on it is a turn of cold code.
     this.#claimInFlight = true;
-    const inserting = this.#host.call("enqueue", () =>
-      this.#storage.enqueue(batch, now, this.#handOffs.get(group)),
-    );
-    this.#claiming = inserting.then(ignore, ignore);
-    let results: EnqueueResult[];
+    let answer: MaybePromise<EnqueueResult[]>;
     try {
-      results = await inserting;
+      answer = this.#host.callNow("enqueue", () =>
+        this.#storage.enqueue(batch, now, this.#handOffs.get(group)),
+      );
     } catch (error) {
-      this.#claimInFlight = false;
-      // A pump that ran meanwhile skipped its claim for this held Worker: look for work again.
-      this.requestPump();
+      this.#handOffFailed();
       throw error;
     }
+    if (!isPromise(answer)) return this.#handedOff(answer, worker);
+    this.#claiming = answer.then(ignore, ignore);
+    return answer.then(
+      (results) => this.#handedOff(results, worker),
+      (error: unknown) => {
+        this.#handOffFailed();
+        throw error;
+      },
+    );
+  }
+
+  /** The hand-off's insert failed: the held Worker is free again. */
+  #handOffFailed(): void {
+    this.#claimInFlight = false;
+    // A pump that ran meanwhile skipped its claim for this held Worker: look for work again.
+    this.requestPump();
+  }
+
+  /** The hand-off's insert committed: its job starts on `worker`, if storage claimed it. */
+  #handedOff(results: EnqueueResult[], worker: Worker): JobRecord[] {
     this.#storageRetryMs = 0;
     this.#claimInFlight = false;
     announceEnqueued(this.#host, results);

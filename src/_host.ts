@@ -1,5 +1,5 @@
 import type { JobEventInit, ManagerEventType } from "./events.js";
-import type { JobRecord, Scheduler, Storage } from "./ports.js";
+import type { JobRecord, MaybePromise, Scheduler, Storage } from "./ports.js";
 
 /** The type of an event about a job (every Manager event but `error`). */
 export type JobEventType = Exclude<ManagerEventType, "error">;
@@ -20,6 +20,11 @@ export interface ManagerHost {
   started(): boolean;
   /** Makes a storage call: promises normalised, errors prefixed with the adapter's name. */
   call<T>(verb: string, fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * `call`, with a synchronous adapter's answer (or error) kept synchronous: for the hand-off,
+   * where a promise turn would stand between a commit and a handler's start.
+   */
+  callNow<T>(verb: string, fn: () => MaybePromise<T>): MaybePromise<T>;
   /** Dispatches a job event, when anyone listens for its type. */
   emit(type: JobEventType, init: JobEventInit): void;
   /** Dispatches an `error` event. */

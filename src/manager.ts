@@ -23,7 +23,16 @@ import {
   pruneOptionsSchema,
   stopOptionsSchema,
 } from "./options.js";
-import type { JobPage, JobRecord, NewJob, QueueStats, Scheduler, Storage } from "./ports.js";
+import {
+  isPromise,
+  type JobPage,
+  type JobRecord,
+  type MaybePromise,
+  type NewJob,
+  type QueueStats,
+  type Scheduler,
+  type Storage,
+} from "./ports.js";
 import { parseOrThrow } from "./validate.js";
 import { Worker } from "./worker.js";
 
@@ -147,6 +156,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       now: () => this.#now(),
       started: () => this.#state === "started",
       call: (verb, fn) => this.#call(verb, fn),
+      callNow: (verb, fn) => this.#callNow(verb, fn),
       emit: (type, init) => this.#emit(type, init),
       dispatchError: (during, error) => this.#dispatchError(during, error),
     };
@@ -246,25 +256,31 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
    * idle for is stored claimed by it (see `Storage.enqueue`): it comes back `active`, and its
    * handler may start before this promise resolves.
    */
-  async enqueue<D extends AnyJobDefinition>(
+  enqueue<D extends AnyJobDefinition>(
     job: D,
     input: InputOf<D>,
     options?: EnqueueOptions,
   ): Promise<JobRecord>;
-  async enqueue<N extends NameOf<M>>(
+  enqueue<N extends NameOf<M>>(
     name: N,
     input: InputByName<M, N>,
     options?: EnqueueOptions,
   ): Promise<JobRecord>;
-  async enqueue(
+  enqueue(
     job: AnyJobDefinition | string,
     input: unknown,
     options?: EnqueueOptions,
   ): Promise<JobRecord> {
-    const name = typeof job === "string" ? job : job?.name;
-    const item = options === undefined ? { name, input } : { name, input, options };
-    const [record] = await this.#insert([prepareJob(this.#jobs, item, "", this.#now())]);
-    return record as JobRecord;
+    // Not an async function: a job handed off synchronously resolves in one turn, so the caller
+    // resumes before that job's result is written (an async chain's turns would let it in first).
+    try {
+      const name = typeof job === "string" ? job : job?.name;
+      const item = options === undefined ? { name, input } : { name, input, options };
+      const records = this.#insert([prepareJob(this.#jobs, item, "", this.#now())]);
+      return isPromise(records) ? records.then(firstRecord) : Promise.resolve(firstRecord(records));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Adds many jobs in one storage transaction: all of them, or (on any bad item) none. */
@@ -276,7 +292,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     return this.#insert(items.map((item, i) => prepareJob(this.#jobs, item, `jobs[${i}].`, now)));
   }
 
-  async #insert(jobs: NewJob[]): Promise<JobRecord[]> {
+  #insert(jobs: NewJob[]): MaybePromise<JobRecord[]> {
     if (jobs.length === 0) return [];
     // One mark for the batch of prepared jobs, which the port then lets through unchecked (a mark
     // per job cost about a microsecond each), frozen so no storage wrapper can slip an unchecked
@@ -285,10 +301,11 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     const now = this.#now();
     const handedOff = jobs.length === 1 ? this.#loop.handOff(batch, now) : undefined;
     if (handedOff) return handedOff;
-    const results = await this.#call("enqueue", () => this.#storage.enqueue(batch, now));
-    announceEnqueued(this.#host, results);
-    this.#loop.requestPump();
-    return results.map((r) => r.job);
+    return this.#call("enqueue", () => this.#storage.enqueue(batch, now)).then((results) => {
+      announceEnqueued(this.#host, results);
+      this.#loop.requestPump();
+      return results.map((r) => r.job);
+    });
   }
 
   // ---- queries and unfenced verbs ---------------------------------------------------------
@@ -417,9 +434,27 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof ShiftworkError) throw error;
-      throw new StorageError(this.#storage.name, verb, error);
+      throw this.#storageError(verb, error);
     }
+  }
+
+  #callNow<T>(verb: string, fn: () => MaybePromise<T>): MaybePromise<T> {
+    let answer: MaybePromise<T>;
+    try {
+      answer = fn();
+    } catch (error) {
+      throw this.#storageError(verb, error);
+    }
+    if (!isPromise(answer)) return answer;
+    return answer.then(undefined, (error: unknown) => {
+      throw this.#storageError(verb, error);
+    });
+  }
+
+  #storageError(verb: string, error: unknown): unknown {
+    return error instanceof ShiftworkError
+      ? error
+      : new StorageError(this.#storage.name, verb, error);
   }
 
   #emit(type: JobEventType, init: JobEventInit): void {
@@ -430,6 +465,8 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     this.dispatchEvent(new ManagerErrorEvent(during, error));
   }
 }
+
+const firstRecord = (records: JobRecord[]): JobRecord => records[0] as JobRecord;
 
 /**
  * Creates a {@link Manager}. Call `start()` to begin.

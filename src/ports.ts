@@ -243,6 +243,10 @@ export interface PruneRequest {
 /** A value, or a promise of it: adapters choose. */
 export type MaybePromise<T> = T | Promise<T>;
 
+/** Whether an adapter's answer is a promise (any thenable) rather than the value itself. */
+export const isPromise = <T>(value: MaybePromise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown } | null)?.then === "function";
+
 /**
  * The Storage port: job-level verbs. Only the Manager calls it; every time comes from the caller's
  * clock (`now`), so a fake clock drives delays and leases in tests on every host.

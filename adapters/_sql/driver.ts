@@ -71,5 +71,4 @@ export interface SqlEngine {
 export const q = (sql: string, ...args: SqlValue[]): Query => ({ sql, args });
 
 /** Whether an engine answered with a promise (`@libsql/client`) rather than a value (local files). */
-export const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
-  typeof (value as { then?: unknown } | null)?.then === "function";
+export { isPromise } from "../../src/ports.js";

@@ -1,4 +1,4 @@
-import type { EnqueueClaim, EnqueueResult, NewJob } from "../../src/ports.js";
+import type { EnqueueClaim, EnqueueResult, MaybePromise, NewJob } from "../../src/ports.js";
 import { isPromise } from "./driver.js";
 
 /**
@@ -25,14 +25,15 @@ interface Pending {
 /**
  * Group commit for enqueues: the calls made in one turn of the microtask queue (64 concurrent
  * callers, say) are written in one transaction, and each call resolves once that transaction has
- * committed, so an enqueue that returned is still on disk. Calls keep their order (FIFO holds).
+ * committed, so an enqueue that returned is still on disk. (A hand-off with nothing to wait for is
+ * written at once instead, and a synchronous engine then answers it synchronously.) Calls keep their order (FIFO holds).
  * Each job is stored with its own call's clock: calls with different `now`s go in as separate runs
  * of the same transaction. When a shared transaction fails, each call is tried alone, so one
  * caller's failure stays its own.
  */
 export function enqueueGroup(
   write: Write,
-): (jobs: readonly NewJob[], now: number, claim?: EnqueueClaim) => Promise<EnqueueResult[]> {
+): (jobs: readonly NewJob[], now: number, claim?: EnqueueClaim) => MaybePromise<EnqueueResult[]> {
   let pending: Pending[] = [];
   /** Flushes not finished: an asynchronous engine's write in flight. */
   let flushing = 0;
@@ -87,16 +88,13 @@ export function enqueueGroup(
   };
 
   /**
-   * Writes one call's run now, outside the batching: its results, as a promise either way. Only
-   * what the write needs, since this is a hand-off's path (see below).
+   * Writes one call's run now, outside the batching, and answers as the engine does: a synchronous
+   * engine's results (or its error) at once, so the Manager can start the handed-off job with no
+   * promise turn between the commit and the handler.
    */
-  const direct = (run: EnqueueRun): Promise<EnqueueResult[]> => {
-    try {
-      const out = write([run]);
-      return isPromise(out) ? out.then(firstOf) : Promise.resolve(firstOf(out));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  const direct = (run: EnqueueRun): MaybePromise<EnqueueResult[]> => {
+    const out = write([run]);
+    return isPromise(out) ? out.then(firstOf) : firstOf(out);
   };
 
   return (jobs, now, claim) => {

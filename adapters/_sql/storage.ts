@@ -27,8 +27,9 @@ export const plainIds: IdCodec = {
 export interface SqlStorageOptions {
   /**
    * Group-commit enqueues made in the same microtask turn into one transaction (see
-   * `enqueue-group.ts`). Enqueue then always answers with a promise: off for Durable Object
-   * SQLite, whose callers expect synchronous answers.
+   * `enqueue-group.ts`). Enqueue then answers with a promise, except for a hand-off written at
+   * once, which a synchronous engine answers at once: off for Durable Object SQLite, whose callers
+   * expect synchronous answers.
    */
   groupEnqueues?: boolean;
 }

@@ -231,6 +231,47 @@ describe.each(storages)("%s hand-off", (_name, makeStorage) => {
     await manager.stop();
   });
 
+  it("storage that answers at once starts the handed-off job before enqueue returns, and the caller resumes before its result is written", async () => {
+    const inner = makeStorage();
+    let written = 0;
+    const storage: Storage = {
+      ...inner,
+      record(results, now) {
+        written += results.length;
+        return inner.record(results, now);
+      },
+      recordAndClaim(results, requests, now) {
+        written += results.length;
+        return (inner.recordAndClaim as NonNullable<Storage["recordAndClaim"]>)(
+          results,
+          requests,
+          now,
+        );
+      },
+    };
+    let started = 0;
+    const quick = defineJob({
+      name: "quick",
+      input: v.object({}),
+      run: () => {
+        started++;
+      },
+    });
+    const { manager } = setup({ jobs: [quick], workers: { quick: 1 }, storage });
+    await manager.start();
+    // The claim made at start comes back empty: the next lone enqueue is handed off.
+    await settle();
+    const enqueued = manager.enqueue(quick, {});
+    expect(started).toBe(1);
+    const record = await enqueued;
+    expect(record.state).toBe("active");
+    expect(written).toBe(0);
+    await settle();
+    expect(written).toBe(1);
+    expect((await manager.get(record.id))?.state).toBe("completed");
+    await manager.stop();
+  });
+
   it("a hand-off whose write fails leaves no work waiting for a timer: a job that arrived meanwhile runs", async () => {
     const inner = makeStorage();
     const paused = gate();
