@@ -95,12 +95,16 @@ export class ClaimLoop {
    */
   #workSignals = 0;
   /**
-   * Groups whose last claim (with results, or the pump's) came back short, with `#workSignals` as
-   * it was when that claim was asked: until another signal arrives, nothing is due for them that
-   * the claim did not see, so the pump that follows the hand-over arms their wake-up without
-   * claiming again; and a one-job enqueue that suits them may be handed off.
+   * Groups whose claim with results came back short, with `#workSignals` as it was when that claim
+   * was asked: until another signal arrives, nothing is due for them that the claim did not see, so
+   * the pump that follows the hand-over arms their wake-up without claiming again.
    */
   readonly #drained = new Map<Group, number>();
+  /**
+   * Groups whose last claim, of any kind, came back short: the new job is then likely all they
+   * could take, so a one-job enqueue that suits them may be handed off.
+   */
+  readonly #short = new Set<Group>();
 
   constructor(host: ManagerHost, options: ClaimLoopOptions) {
     this.#host = host;
@@ -113,10 +117,12 @@ export class ClaimLoop {
     this.#heartbeatMs = options.heartbeatMs;
     this.#rescueMs = options.rescueMs;
     for (const group of this.#groups) {
-      this.#handOffs.set(
-        group,
-        markTrusted(Object.freeze({ ...group.filter, leaseMs: this.#leaseMs })),
-      );
+      // Frozen through and through: storage may keep what it derives from it (its SQL).
+      const { queues, names } = group.filter;
+      const claim: EnqueueClaim = { leaseMs: this.#leaseMs };
+      if (queues) claim.queues = Object.freeze([...queues]);
+      if (names) claim.names = Object.freeze([...names]);
+      this.#handOffs.set(group, markTrusted(Object.freeze(claim)));
     }
   }
 
@@ -166,7 +172,7 @@ export class ClaimLoop {
     if (!this.#host.started() || this.#backingOff || this.#claimInFlight) return undefined;
     if (job.runAt > now || this.#resultsWillClaim()) return undefined;
     for (const group of this.#groups) {
-      if (!this.#drained.has(group) || !matchesFilter(group.filter, job)) continue;
+      if (!this.#short.has(group) || !matchesFilter(group.filter, job)) continue;
       const worker = group.workers.find((w) => w.isIdle);
       if (worker) return { group, worker };
     }
@@ -217,8 +223,9 @@ export class ClaimLoop {
   /** The hand-off's insert committed: its job starts on `worker`, if storage claimed it. */
   #handedOff(results: EnqueueResult[], worker: Worker): JobRecord[] {
     this.#storageRetryMs = 0;
-    this.#claimInFlight = false;
+    // Announced while the Worker is still held: a listener's own enqueue must not pick it too.
     announceEnqueued(this.#host, results);
+    this.#claimInFlight = false;
     const claimed = results[0]?.claimed;
     if (claimed) {
       this.#give(worker, claimed);
@@ -334,7 +341,6 @@ export class ClaimLoop {
     // Results are about to be written: that write claims for the idle workers (one commit).
     if (this.#resultsWillClaim()) return;
     const request = this.#claimRequest(group, idle.length, this.#host.now());
-    const signals = this.#workSignals;
     const filling = (async () => {
       let claimed: ClaimedJob[] = [];
       const hand = await this.#claimFor([idle], async () => {
@@ -342,10 +348,11 @@ export class ClaimLoop {
         return [claimed];
       });
       hand();
-      // As after a claim made with results: a short claim drains the group (the first one after
-      // start, say), so its next one-job enqueue may be handed off.
-      if (claimed.length < idle.length) this.#drained.set(group, signals);
-      else this.#drained.delete(group);
+      // The first claim after start, say: when it comes back short, a one-job enqueue may be
+      // handed off. (Not `#drained`: the wake-up this pump arms next would take this claim for a
+      // skipped one, and claim again at once while something due cannot be claimed, such as an
+      // expired lease before its rescue.)
+      this.#noteShort(group, claimed.length < idle.length);
     })();
     // `stop` waits for the hand-over too: a job claimed after stop began goes back to storage
     // (a `released` result) before stop flushes the results. (A claim made with results is
@@ -419,8 +426,10 @@ export class ClaimLoop {
       this.#handOver = undefined;
       hand();
       for (const [i, { group, workers }] of idle.entries()) {
-        if ((claimed[i]?.length ?? 0) < workers.length) this.#drained.set(group, signals);
+        const short = (claimed[i]?.length ?? 0) < workers.length;
+        if (short) this.#drained.set(group, signals);
         else this.#drained.delete(group);
+        this.#noteShort(group, short);
       }
       // Workers left idle (fewer due jobs than workers): the pump arms their wake-up, without
       // claiming again for them unless something happened since this claim was asked.
@@ -453,6 +462,11 @@ export class ClaimLoop {
         for (const [i, job] of jobs.entries()) this.#give(idle[g]?.[i] as Worker, job);
       }
     };
+  }
+
+  #noteShort(group: Group, short: boolean): void {
+    if (short) this.#short.add(group);
+    else this.#short.delete(group);
   }
 
   /** Starts a claimed job on its Worker; when a stop or pause came first, hands it straight back. */

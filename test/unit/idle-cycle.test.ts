@@ -1,11 +1,18 @@
 // An idle Worker's cycle (a job arrives, runs, its result is written) asks storage for one claim
 // per job: the result's write claims for the freed Worker, and when that comes back short the
 // pump arms the wake-up without claiming again. Skipping that claim must never strand a job.
-import { defineJob, type JobEvent, type Storage } from "shiftwork";
+import {
+  defineJob,
+  type EnqueueResult,
+  type JobEvent,
+  type JobRecord,
+  type Storage,
+} from "shiftwork";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { memoryStorage } from "shiftwork/adapters/memory";
 import * as v from "valibot";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { isPromise } from "../../src/ports.js";
 import { countCalls } from "../_count-calls.js";
 import { gate, settle, setup } from "./_harness.js";
 
@@ -87,6 +94,45 @@ describe.each(storages)("%s", (_name, makeStorage) => {
     // The pump after the first result's hand-over claimed the second job straight away.
     const after = verbs.slice(verbs.indexOf("recordAndClaim") + 1);
     expect(after.find((verb) => verb !== "recordAndClaim")).toBe("claim");
+    await manager.stop();
+  });
+
+  it("a dead process's expired lease does not make an idle Worker claim again and again until the rescue", async () => {
+    const { storage, calls } = countCalls(makeStorage());
+    await storage.migrate();
+    // Another process claimed this job for 40 ms and died.
+    await storage.enqueue(
+      [
+        {
+          name: "tick",
+          queue: "default",
+          input: {},
+          priority: 0,
+          runAt: T0,
+          maxAttempts: 3,
+          key: null,
+        },
+      ],
+      T0,
+    );
+    await storage.claim({ names: ["tick"], limit: 1, leaseMs: 40, now: T0 });
+    const { manager } = setup({
+      jobs: [tick],
+      workers: { tick: 1 },
+      storage,
+      rescueInterval: 2_000,
+    });
+    await manager.start();
+    await settle();
+    calls.clear();
+    await vi.advanceTimersByTimeAsync(400);
+    // The lease ran out at T0 + 40: the wake-up then finds nothing it can claim, and the Worker
+    // waits for the rescue (counted: 2 claims), where a claim per turn ran thousands of times.
+    expect(calls.get("claim")).toBeLessThanOrEqual(3);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(calls.get("rescueExpired")).toBe(1);
+    await settle();
+    expect((await manager.get("1"))?.state).toBe("completed");
     await manager.stop();
   });
 
@@ -269,6 +315,39 @@ describe.each(storages)("%s hand-off", (_name, makeStorage) => {
     await settle();
     expect(written).toBe(1);
     expect((await manager.get(record.id))?.state).toBe("completed");
+    await manager.stop();
+  });
+
+  it("an enqueue made by an enqueued listener does not pick the Worker the announced job is about to start on", async () => {
+    const inner = makeStorage();
+    const handed: boolean[] = [];
+    const storage: Storage = {
+      ...inner,
+      enqueue(jobs, now, claim) {
+        const note = (results: EnqueueResult[]) => {
+          handed.push(results[0]?.claimed !== undefined);
+          return results;
+        };
+        const answer = inner.enqueue(jobs, now, claim);
+        return isPromise(answer) ? answer.then(note) : note(answer);
+      },
+    };
+    const { manager } = setup({ jobs: [tick], workers: { tick: 1 }, storage });
+    await manager.start();
+    await settle();
+    let follow: Promise<JobRecord> | undefined;
+    manager.addEventListener("enqueued", () => {
+      follow ??= manager.enqueue(tick, {});
+    });
+    const first = await manager.enqueue(tick, {});
+    const second = await (follow as Promise<JobRecord>);
+    await settle();
+    // The first job went to the Worker as it was stored; the listener's job waited for it.
+    expect(handed).toEqual([true, false]);
+    for (const { id } of [first, second]) {
+      const job = await manager.get(id);
+      expect([job?.state, job?.attempts.length]).toEqual(["completed", 1]);
+    }
     await manager.stop();
   });
 

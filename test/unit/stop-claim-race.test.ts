@@ -44,14 +44,14 @@ it("a hand-off still in flight when stop() is called is released before stop() r
   const inner = memoryStorage();
   const insertGate = gate();
   let blockInserts = false;
-  let handedOff = false;
+  let handedOff: string | undefined;
   const storage: Storage = {
     ...inner,
     name: "slow",
     async enqueue(jobs, now, claim) {
       if (blockInserts) await insertGate.promise;
       const results = await inner.enqueue(jobs, now, claim);
-      handedOff ||= results[0]?.claimed !== undefined;
+      handedOff ??= results[0]?.claimed?.id;
       return results;
     },
   };
@@ -61,13 +61,18 @@ it("a hand-off still in flight when stop() is called is released before stop() r
   blockInserts = true;
   const enqueued = manager.enqueue(job, {});
   await sleep(5); // the insert that claims the job for the idle Worker now waits
-  const stopping = manager.stop({ graceful: false });
+  let stopped = false;
+  const stopping = manager.stop({ graceful: false }).then(() => {
+    stopped = true;
+  });
   await sleep(5);
+  // Stop waits for the insert in flight, as for any claim.
+  expect(stopped).toBe(false);
   insertGate.open();
-  // The caller gets the job as it was stored (claimed); the Worker never ran it.
-  const { id, state } = await enqueued;
   await stopping;
-  expect(handedOff).toBe(true);
-  expect(state).toBe("active");
-  expect(await inner.get(id)).toMatchObject({ state: "waiting", attempt: 0 });
+  // Read before the caller's enqueue settles: stop itself saw the job released.
+  expect(handedOff).toBeDefined();
+  expect(await inner.get(handedOff as string)).toMatchObject({ state: "waiting", attempt: 0 });
+  // The caller gets the job as it was stored (claimed); the Worker never ran it.
+  expect((await enqueued).state).toBe("active");
 });
