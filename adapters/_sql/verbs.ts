@@ -107,8 +107,11 @@ function handOffStatement(claim: EnqueueClaim): HandOffStatement {
        ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ${LIVE} DO NOTHING
        RETURNING seq, state`,
   };
-  // Only a frozen claim can be trusted to mean the same filter next time.
-  if (Object.isFrozen(claim)) handOffStatements.set(claim, statement);
+  // Only a claim frozen through can be trusted to mean the same filter next time.
+  const frozen = (list?: readonly string[]) => list === undefined || Object.isFrozen(list);
+  if (Object.isFrozen(claim) && frozen(claim.queues) && frozen(claim.names)) {
+    handOffStatements.set(claim, statement);
+  }
   return statement;
 }
 

@@ -109,7 +109,8 @@ export function orderCases(ctx: StorageCaseContext): void {
     "an enqueue hands its job off when it is the only job a claim could take: claimed as that claim would, in the same write",
     async () => {
       const storage = ctx.storage();
-      const x = { names: ["x"], leaseMs: 1000 };
+      // Frozen through, as the Manager's own are: storage may keep what it derives from one.
+      const x = Object.freeze({ names: Object.freeze(["x"]), leaseMs: 1000 });
       const now = T0 + 0.987654321;
       const [alone] = await run(storage.enqueue([newJob({ name: "x", key: "k" })], now, x));
       const claimed = alone?.claimed as ClaimedJob;
@@ -132,6 +133,12 @@ export function orderCases(ctx: StorageCaseContext): void {
       const done = { ...lease(claimed), kind: "completed" as const, output: 1 };
       expect(await run(storage.record([{ ...done, token: "stale" }], now))).toEqual([false]);
       expect(await run(storage.record([done], now))).toEqual([true]);
+      // The same request again: the next job under a lease of its own.
+      const [next] = await run(storage.enqueue([newJob({ name: "x" })], now, x));
+      expect(next?.claimed?.leaseToken).toEqual(expect.any(String));
+      expect(next?.claimed?.leaseToken).not.toBe(claimed.leaseToken);
+      const nextDone = { ...lease(next?.claimed as ClaimedJob), kind: "completed" as const };
+      expect(await run(storage.record([{ ...nextDone, output: null }], now))).toEqual([true]);
       // A job of the filter in a paused queue is not claimable, so it does not stand in the way.
       await run(storage.setPaused("held", true));
       await seed(storage, [newJob({ name: "z", queue: "held", runAt: T0 - 10 })], now);
@@ -142,6 +149,8 @@ export function orderCases(ctx: StorageCaseContext): void {
       const q = { queues: ["q"], names: ["x", "y"], leaseMs: 1000 };
       const [inQueue] = await run(storage.enqueue([newJob({ name: "y", queue: "q" })], now, q));
       expect(inQueue?.claimed?.id).toBe(inQueue?.job.id);
+      const tokens = [alone, next, past, inQueue].map((r) => r?.claimed?.leaseToken);
+      expect(new Set(tokens).size).toBe(4);
     },
   );
 
