@@ -101,12 +101,14 @@ export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
         const prepared = statementOf(query.sql);
         // Reads after the write are exact on this one synchronous connection (`changes()`, the
         // rowid when the binding does not report it). A second write would commit on its own
-        // after the first already had: refused before it runs, as a bug in the verb.
+        // after the first already had: refused before it runs, as a bug in the verb. (A write
+        // that changed nothing, a hand-off that did not happen, leaves nothing to be torn from.)
         if (wrote && !prepared.reader) {
           throw new Error(`[shiftwork] single-statement verb ran a second write: ${query.sql}`);
         }
-        if (!prepared.reader) wrote = true;
-        return exec(query);
+        const result = exec(query);
+        if (!prepared.reader && result.changes > 0) wrote = true;
+        return result;
       });
     },
     dataVersion: () => Number(exec({ sql: "PRAGMA data_version", args: [] }).rows[0]?.data_version),

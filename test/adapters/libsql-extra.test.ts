@@ -299,8 +299,35 @@ function plannedVerbs() {
 }
 
 describe("libsql claim cost", () => {
-  it("a one-job enqueue is one statement outside a transaction, its hand-off included, whether the hand-off holds or not", async () => {
-    const storage = libsqlStorage({ url: ":memory:" });
+  it("a one-job enqueue runs outside a transaction, its hand-off included: one statement when the hand-off holds, the insert that wrote nothing and the plain one when it does not", async () => {
+    // Every statement run, through the binding the storage is given.
+    const db = new Database(":memory:");
+    const ran: string[] = [];
+    const database = {
+      prepare(sql: string) {
+        const statement = db.prepare(sql);
+        const note = () => ran.push(sql.trim().split(/\s+/)[0] as string);
+        return {
+          get reader() {
+            return statement.reader;
+          },
+          all(args: unknown[]) {
+            note();
+            return statement.all(args);
+          },
+          run(args: unknown[]) {
+            note();
+            return statement.run(args);
+          },
+        };
+      },
+      exec: (sql: string) => {
+        ran.push(sql);
+        return db.exec(sql);
+      },
+      close: () => db.close(),
+    };
+    const storage = libsqlStorage({ database });
     await storage.migrate();
     const engine = storage.getInstance();
     if (!engine?.single) throw new Error("the local engine runs lone statements");
@@ -315,15 +342,20 @@ describe("libsql claim cost", () => {
       return transaction.call(engine, mode, verb) as T | Promise<T>;
     };
     const claim = { names: ["a"], leaseMs: 1000 };
+    ran.length = 0;
     const [alone] = await storage.enqueue([newJob({ name: "a" })], T0, claim);
     expect(alone?.claimed?.id).toBe(alone?.job.id);
     expect(calls).toEqual({ single: 1, transaction: 0 });
-    // Another job is claimable first: the same one statement inserts this one waiting.
+    expect(ran).toEqual(["INSERT"]);
+    // Another job is claimable first: the insert that would claim writes nothing, and the plain
+    // one stores this job waiting, each committing on its own.
     await storage.enqueue([newJob({ name: "a" })], T0);
+    ran.length = 0;
     const [behind] = await storage.enqueue([newJob({ name: "a" })], T0, claim);
     expect(behind?.claimed).toBeUndefined();
     expect(behind?.job.state).toBe("waiting");
     expect(calls).toEqual({ single: 3, transaction: 0 });
+    expect(ran).toEqual(["INSERT", "INSERT"]);
     await storage.close?.();
   });
 
