@@ -254,7 +254,8 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
    * that job instead of adding another. Throws {@link UnknownJobError} or {@link ValidationError}
    * (naming the field) and stores nothing when the input or options are wrong. A job a Worker sits
    * idle for is stored claimed by it (see `Storage.enqueue`): it comes back `active`, and its
-   * handler may start before this promise resolves.
+   * handler may start before this promise resolves (with storage that answers synchronously and
+   * the inline scheduler, before `enqueue` returns).
    */
   enqueue<D extends AnyJobDefinition>(
     job: D,
