@@ -248,8 +248,7 @@ export class Execution {
       try {
         this.#adopt(worker, await this.spawn(worker));
       } catch (error) {
-        this.#host.dispatchError("spawn", error);
-        this.#spawnAgain(worker, SPAWN_RETRY_MIN_MS);
+        this.#spawnFailed(worker, error, SPAWN_RETRY_MIN_MS);
       }
       worker._release();
     })();
@@ -277,8 +276,7 @@ export class Execution {
       try {
         if (this.#adopt(worker, await this.spawn(worker))) this.#respawned();
       } catch (spawnError) {
-        this.#host.dispatchError("spawn", spawnError);
-        this.#spawnAgain(worker, SPAWN_RETRY_MIN_MS);
+        this.#spawnFailed(worker, spawnError, SPAWN_RETRY_MIN_MS);
       }
     })();
   }
@@ -302,6 +300,16 @@ export class Execution {
   }
 
   /**
+   * A replacement failed to spawn: an `error` event, and another try `delayMs` from now. Not once
+   * the Manager stopped, whose scheduler refuses spawns after it closed: nothing is wrong then.
+   */
+  #spawnFailed(worker: Worker, error: unknown, delayMs: number): void {
+    if (!this.#host.started()) return;
+    this.#host.dispatchError("spawn", error);
+    this.#spawnAgain(worker, delayMs);
+  }
+
+  /**
    * Tries again, `delayMs` from now and then with backoff, to give `worker` a context after a
    * replacement failed to spawn: a Worker without a context is never idle, so one failed spawn
    * (a thread that could not start) would otherwise cost the Manager that Worker for good. Each
@@ -317,8 +325,7 @@ export class Execution {
       try {
         if (this.#adopt(worker, await this.spawn(worker))) this.#respawned();
       } catch (error) {
-        this.#host.dispatchError("spawn", error);
-        this.#spawnAgain(worker, Math.min(SPAWN_RETRY_MAX_MS, delayMs * 2));
+        this.#spawnFailed(worker, error, Math.min(SPAWN_RETRY_MAX_MS, delayMs * 2));
       }
     }, delayMs);
     this.#retries.set(worker, timer);

@@ -1,4 +1,4 @@
-import { ValidationError } from "../errors.js";
+import { ShiftworkError, ValidationError } from "../errors.js";
 import type {
   ErrorInfo,
   ExecutionContext,
@@ -91,6 +91,9 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
   const now = options.now ?? (() => Date.now());
   const slots = new Set<Slot>();
   let started = 0;
+  /** After `close`, no thread starts again: a spawn is refused, not given a fresh thread. */
+  let closed = false;
+  const refuse = () => new ShiftworkError("[shiftwork] the scheduler is closed: no context spawns");
 
   function startSlot(workerId: string): Slot {
     // One thread per context keeps the Worker's id as the thread's name, as it always had.
@@ -198,6 +201,7 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
   }
 
   async function spawn(spawnOptions: SpawnOptions): Promise<ExecutionContext> {
+    if (closed) throw refuse();
     const slot = pick(spawnOptions.workerId);
     const context: Attached = {
       slot,
@@ -214,7 +218,8 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
       throw error;
     }
     if (slot.dead) {
-      // Its thread died (a job of a context sharing it) while this one waited for it to load.
+      // The pool closed, or its thread died (a job of a context sharing it), while this one
+      // waited for it to load.
       slot.contexts.delete(context);
       return spawn(spawnOptions);
     }
@@ -251,6 +256,7 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
       return true;
     },
     async close() {
+      closed = true;
       const threads: PooledThread[] = [];
       for (const slot of [...slots]) {
         for (const context of slot.contexts) context.detached = true;

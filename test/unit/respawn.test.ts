@@ -155,3 +155,33 @@ it("stop leaves no retry timer behind", async () => {
   await manager.stop();
   expect(vi.getTimerCount()).toBe(0);
 });
+
+it("a replacement refused because the Manager stopped meanwhile is no error and no new try", async () => {
+  const inner = inlineScheduler();
+  const spawned: SpawnOptions[] = [];
+  let spawns = 0;
+  let refuse = () => {};
+  const scheduler: Scheduler = {
+    ...inner,
+    spawn(options) {
+      spawns++;
+      if (spawns === 1) {
+        spawned.push(options);
+        return inner.spawn(options);
+      }
+      // Still loading when stop closes the scheduler, which then refuses it (as the thread pool does).
+      return new Promise<ExecutionContext>((_, reject) => {
+        refuse = () => reject(new Error("the scheduler is closed"));
+      });
+    },
+  };
+  const { manager, errors } = await started(scheduler);
+  spawned[0]?.onExit({ name: "Error", message: "thread died" });
+  await settle();
+  expect(spawns).toBe(2);
+  await manager.stop();
+  refuse();
+  await vi.advanceTimersByTimeAsync(60_000);
+  expect(errors).toEqual(["execution context: [shiftwork] worker tick#1 exited: thread died"]);
+  expect(spawns).toBe(2);
+});

@@ -72,6 +72,21 @@ describe("threadPool", () => {
     expect(started.map((t) => t.posts.map((batch) => batch.length))).toEqual([[3], [2]]);
   });
 
+  it("once closed, it starts no thread: a spawn after close, or one still waiting for its thread, is refused", async () => {
+    const { pool, started, spawn } = setup(undefined);
+    await spawn("a");
+    // This spawn's thread is still loading when the pool closes.
+    const waiting = spawn("b");
+    await pool.close();
+    await expect(waiting).rejects.toThrow(/closed/);
+    await expect(spawn("c")).rejects.toThrow(/closed/);
+    await tick();
+    expect(started.map((t) => [t.label, t.terminated])).toEqual([
+      ["a", true],
+      ["b", true],
+    ]);
+  });
+
   it("routes each reply to the context that sent the job", async () => {
     const { started, spawn } = setup(1);
     const a = await spawn("a");
