@@ -30,9 +30,14 @@ export interface IdCodec {
 }
 
 const LIVE = "('waiting', 'delayed', 'active')";
+/**
+ * A time argument as a JSON number with 17 significant digits: SQLite's JSON functions write a
+ * REAL with 15, and an attempt's times must read back as the times passed (a fraction of a
+ * millisecond included).
+ */
+const JSON_TIME = "json(printf('%!.17g', ?))";
 /** Ends the current attempt in the `attempts` JSON array. */
-const END_ATTEMPT =
-  "attempts = json_set(attempts, '$[#-1].endedAt', ?, '$[#-1].outcome', ?, '$[#-1].error', json(?))";
+const END_ATTEMPT = `attempts = json_set(attempts, '$[#-1].endedAt', ${JSON_TIME}, '$[#-1].outcome', ?, '$[#-1].error', json(?))`;
 
 /**
  * The job columns for `json_array`. A REAL (a time with a fraction of a millisecond, which the
@@ -54,7 +59,7 @@ const JSON_COLUMNS = JOB_COLUMNS.map((column) =>
 const CLAIM_SET = `state = 'active', attempt = attempt + 1, lease_token = ? || '.' || seq,
   lease_expires_at = ?, updated_at = ?,
   attempts = json_insert(attempts, '$[#]', json_object(
-    'attempt', attempt + 1, 'startedAt', ?, 'endedAt', NULL, 'outcome', NULL, 'error', NULL))`;
+    'attempt', attempt + 1, 'startedAt', ${JSON_TIME}, 'endedAt', NULL, 'outcome', NULL, 'error', NULL))`;
 
 /** The attempts of a job claimed as it is inserted (a hand-off). */
 const firstAttempt = (now: number): Attempt[] => [
@@ -243,7 +248,7 @@ export function sqlVerbs(codec: IdCodec) {
     const { rows } = yield q(
       `UPDATE shiftwork_jobs SET state = 'completed', output = r.output, finished_at = ?,
          lease_token = NULL, lease_expires_at = NULL, updated_at = ?,
-         attempts = json_set(attempts, '$[#-1].endedAt', ?, '$[#-1].outcome', 'completed', '$[#-1].error', NULL)
+         attempts = json_set(attempts, '$[#-1].endedAt', ${JSON_TIME}, '$[#-1].outcome', 'completed', '$[#-1].error', NULL)
        FROM (SELECT json_extract(value, '$[0]') AS seq, json_extract(value, '$[1]') AS token,
                json_extract(value, '$[2]') AS output FROM json_each(?)) AS r
        WHERE shiftwork_jobs.seq = r.seq AND shiftwork_jobs.state = 'active'

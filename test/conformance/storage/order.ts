@@ -14,7 +14,17 @@ export function orderCases(ctx: StorageCaseContext): void {
     const [job] = await claim(storage, { now, leaseMs: 1000 });
     expect(job).toMatchObject({ id, runAt, createdAt: T0 - 1.5, leaseExpiresAt: now + 1000 });
     expect(job?.updatedAt).toBe(now);
+    expect(job?.attempts[0]?.startedAt).toBe(now);
     expect(await run(storage.get(id as string))).toMatchObject({ runAt, updatedAt: now });
+    // The attempt's times too, where they are written into its JSON.
+    const end = T0 + 2.123456789;
+    const done = { ...lease(job as ClaimedJob), kind: "completed" as const, output: null };
+    expect(await run(storage.record([done], end))).toEqual([true]);
+    const stored = await run(storage.get(id as string));
+    expect(stored).toMatchObject({ finishedAt: end, updatedAt: end });
+    expect(stored?.attempts).toEqual([
+      { attempt: 1, startedAt: now, endedAt: end, outcome: "completed", error: null },
+    ]);
   });
 
   it("claims by priority, then run time, then insertion order", async () => {
