@@ -89,6 +89,8 @@ export class ClaimLoop {
   #handOver: (() => void) | undefined;
   /** A claim is in flight (from the pump or with results): no second one for the same workers. */
   #claimInFlight = false;
+  /** A job is being given to its Worker, whose handler may start inside that call. */
+  #starting = false;
   /**
    * Counts the reasons to look for work (`requestPump` calls): an enqueue, a change notice, a
    * timer, a freed or respawned worker, `resume`, `retry`, `wake`, a storage retry.
@@ -170,6 +172,10 @@ export class ClaimLoop {
    */
   #takerOf(job: NewJob, now: number): { group: Group; worker: Worker } | undefined {
     if (!this.#host.started() || this.#backingOff || this.#claimInFlight) return undefined;
+    // An enqueue made while a job starts (its inline handler's first lines, an `active` listener)
+    // goes the usual way: a synchronous hand-off would start its handler inside that one, and so on
+    // as deep as there are idle Workers.
+    if (this.#starting) return undefined;
     if (job.runAt > now || this.#resultsWillClaim()) return undefined;
     for (const group of this.#groups) {
       if (!this.#short.has(group) || !matchesFilter(group.filter, job)) continue;
@@ -223,9 +229,12 @@ export class ClaimLoop {
   /** The hand-off's insert committed: its job starts on `worker`, if storage claimed it. */
   #handedOff(results: EnqueueResult[], worker: Worker): JobRecord[] {
     this.#storageRetryMs = 0;
-    // Announced while the Worker is still held: a listener's own enqueue must not pick it too.
-    announceEnqueued(this.#host, results);
-    this.#claimInFlight = false;
+    try {
+      // Announced while the Worker is still held: a listener's own enqueue must not pick it too.
+      announceEnqueued(this.#host, results);
+    } finally {
+      this.#claimInFlight = false;
+    }
     const claimed = results[0]?.claimed;
     if (claimed) {
       this.#give(worker, claimed);
@@ -471,8 +480,17 @@ export class ClaimLoop {
 
   /** Starts a claimed job on its Worker; when a stop or pause came first, hands it straight back. */
   #give(worker: Worker, job: ClaimedJob): void {
-    if (this.#host.started() && worker.isIdle) this.#execution.dispatch(worker, job);
-    else this.#results.add({ id: job.id, token: job.leaseToken, kind: "released" });
+    if (!this.#host.started() || !worker.isIdle) {
+      this.#results.add({ id: job.id, token: job.leaseToken, kind: "released" });
+      return;
+    }
+    // An inline handler starts inside this call: see `#takerOf` for why that is marked.
+    this.#starting = true;
+    try {
+      this.#execution.dispatch(worker, job);
+    } finally {
+      this.#starting = false;
+    }
   }
 
   /**

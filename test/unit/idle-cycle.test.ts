@@ -7,6 +7,7 @@ import {
   type JobEvent,
   type JobRecord,
   type Storage,
+  StorageError,
 } from "shiftwork";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { memoryStorage } from "shiftwork/adapters/memory";
@@ -348,6 +349,80 @@ describe.each(storages)("%s hand-off", (_name, makeStorage) => {
       const job = await manager.get(id);
       expect([job?.state, job?.attempts.length]).toEqual(["completed", 1]);
     }
+    await manager.stop();
+  });
+
+  it("handlers that enqueue as they start do not nest: one handler start at a time however many Workers wait", async () => {
+    let depth = 0;
+    let deepest = 0;
+    const next: { enqueue?: (n: number) => void } = {};
+    const chain = defineJob({
+      name: "chain",
+      input: v.object({ n: v.number() }),
+      run: ({ n }) => {
+        depth++;
+        deepest = Math.max(deepest, depth);
+        if (n < 20) next.enqueue?.(n + 1);
+        depth--;
+      },
+    });
+    const { manager } = setup({ jobs: [chain], workers: { chain: 8 }, storage: makeStorage() });
+    next.enqueue = (n) => void manager.enqueue(chain, { n });
+    await manager.start();
+    await settle();
+    const { id } = await manager.enqueue(chain, { n: 0 });
+    await settle(30);
+    expect(deepest).toBe(1);
+    const { jobs } = await manager.list({ state: "completed", limit: 100 });
+    expect(jobs.map((j) => j.input)).toHaveLength(21);
+    expect((await manager.get(id))?.state).toBe("completed");
+    await manager.stop();
+  });
+
+  it("a hand-off that storage refuses by throwing at once rejects the enqueue with a StorageError and frees the Worker", async () => {
+    const inner = makeStorage();
+    let throwNext = false;
+    const storage: Storage = {
+      ...inner,
+      enqueue(jobs, now, claim) {
+        if (claim && throwNext) {
+          throwNext = false;
+          throw new Error("disk full");
+        }
+        return inner.enqueue(jobs, now, claim);
+      },
+    };
+    const { manager } = setup({ jobs: [tick], workers: { tick: 1 }, storage });
+    await manager.start();
+    await settle();
+    throwNext = true;
+    const failed = manager.enqueue(tick, {});
+    await expect(failed).rejects.toBeInstanceOf(StorageError);
+    await expect(failed).rejects.toThrow(/disk full/);
+    // Nothing was stored, and the Worker takes the next job.
+    const { id } = await manager.enqueue(tick, {});
+    await settle();
+    expect((await manager.get(id))?.state).toBe("completed");
+    expect((await manager.list({ limit: 10 })).jobs).toHaveLength(1);
+    await manager.stop();
+  });
+
+  it("a hand-off with storage that answers at once resolves enqueue already settled: the caller resumes in the first turn", async () => {
+    const { manager } = setup({ jobs: [tick], workers: { tick: 1 }, storage: makeStorage() });
+    await manager.start();
+    await settle();
+    const enqueued = manager.enqueue(tick, {});
+    let turns = 0;
+    let resumedAfter = -1;
+    void enqueued.then(() => {
+      resumedAfter = turns;
+    });
+    for (let i = 0; i < 5; i++) {
+      await null;
+      turns++;
+    }
+    expect(resumedAfter).toBe(0);
+    expect((await enqueued).state).toBe("active");
     await manager.stop();
   });
 
