@@ -394,6 +394,9 @@ export interface Scheduler {
   spawn(options: SpawnOptions): MaybePromise<ExecutionContext>;
   /** Arms the single wake-up slot for `time` (clamped to now), or clears it with `null`. */
   wakeAt(time: number | null, callback: () => void): void;
-  /** Releases whatever the scheduler holds (timers, pools). */
+  /**
+   * Releases whatever the scheduler holds (timers, pools). A scheduler serves one Manager: once
+   * closed, it may refuse to spawn (the thread schedulers do).
+   */
   close?(): MaybePromise<void>;
 }

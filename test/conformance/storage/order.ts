@@ -25,6 +25,24 @@ export function orderCases(ctx: StorageCaseContext): void {
     expect(stored?.attempts).toEqual([
       { attempt: 1, startedAt: now, endedAt: end, outcome: "completed", error: null },
     ]);
+    // Several results in one write (a run of completions is one statement in SQL), and a failure.
+    const ids = await seed(storage, [newJob(), newJob(), newJob()], T0 - 1.5);
+    const claimed = await claim(storage, { now, leaseMs: 1000, limit: 3 });
+    const results = claimed.map((j, i) =>
+      i < 2
+        ? { ...lease(j), kind: "completed" as const, output: i }
+        : {
+            ...lease(j),
+            kind: "failed" as const,
+            error: { name: "E", message: "x" },
+            retryAt: null,
+          },
+    );
+    expect(await run(storage.record(results, end))).toEqual([true, true, true]);
+    for (const seeded of ids) {
+      const job = await run(storage.get(seeded as string));
+      expect([job?.attempts[0]?.startedAt, job?.attempts[0]?.endedAt]).toEqual([now, end]);
+    }
   });
 
   it("claims by priority, then run time, then insertion order", async () => {
