@@ -60,6 +60,8 @@ export class Execution {
   #idleWaiters: (() => void)[] = [];
   /** The pending retry of a Worker whose context failed to spawn: at most one per Worker. */
   readonly #retries = new Map<Worker, ReturnType<typeof setTimeout>>();
+  /** Set once stop closes the scheduler (see `#spawnFailed`). */
+  #schedulerClosed = false;
 
   constructor(host: ManagerHost, options: ExecutionOptions) {
     this.#host = host;
@@ -300,13 +302,19 @@ export class Execution {
   }
 
   /**
-   * A replacement failed to spawn: an `error` event, and another try `delayMs` from now. Not once
-   * the Manager stopped, whose scheduler refuses spawns after it closed: nothing is wrong then.
+   * A replacement failed to spawn: an `error` event, and (while the Manager runs) another try
+   * `delayMs` from now. Not once stop closed the scheduler, which then refuses spawns: nothing is
+   * wrong then.
    */
   #spawnFailed(worker: Worker, error: unknown, delayMs: number): void {
-    if (!this.#host.started()) return;
+    if (this.#schedulerClosed) return;
     this.#host.dispatchError("spawn", error);
     this.#spawnAgain(worker, delayMs);
+  }
+
+  /** Stop is closing the scheduler: from now on a refused spawn is expected, not an error. */
+  schedulerClosing(): void {
+    this.#schedulerClosed = true;
   }
 
   /**

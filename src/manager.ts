@@ -230,6 +230,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     await Promise.all(stopping);
     await this.#loop.claiming;
     await this.#results.flush();
+    this.#execution.schedulerClosing();
     await this.#scheduler.close?.();
     this.#state = "stopped";
   }

@@ -185,3 +185,61 @@ it("a replacement refused because the Manager stopped meanwhile is no error and 
   expect(errors).toEqual(["execution context: [shiftwork] worker tick#1 exited: thread died"]);
   expect(spawns).toBe(2);
 });
+
+it("a replacement that fails while a graceful stop waits for running jobs is still an error, and not tried again", async () => {
+  const inner = inlineScheduler();
+  const spawned: SpawnOptions[] = [];
+  let spawns = 0;
+  let fail = () => {};
+  const scheduler: Scheduler = {
+    ...inner,
+    spawn(options) {
+      spawns++;
+      if (spawns <= 2) {
+        spawned.push(options);
+        return inner.spawn(options);
+      }
+      return new Promise<ExecutionContext>((_, reject) => {
+        fail = () => reject(new Error("no thread to be had"));
+      });
+    },
+  };
+  let release = () => {};
+  const held = defineJob({
+    name: "held",
+    input: v.object({}),
+    run: () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+  });
+  const manager = createManager({
+    storage: memoryStorage(),
+    scheduler,
+    jobs: [tick, held],
+    workers: { held: 1, tick: 1 },
+  });
+  const errors: string[] = [];
+  manager.addEventListener("error", (event) => {
+    const { during, error } = event as ManagerErrorEvent;
+    errors.push(`${during}: ${(error as Error).message}`);
+  });
+  await manager.start();
+  await manager.enqueue(held, {});
+  await settle();
+  // The tick Worker's context dies; its replacement is still loading when stop begins.
+  spawned.find((s) => s.workerId.startsWith("tick"))?.onExit({ name: "Error", message: "died" });
+  await settle();
+  const stopping = manager.stop({ graceful: true, timeout: 10_000 });
+  await settle();
+  fail();
+  await settle();
+  release();
+  await vi.advanceTimersByTimeAsync(60_000);
+  await stopping;
+  expect(errors).toEqual([
+    "execution context: [shiftwork] worker tick#1 exited: died",
+    "spawn: no thread to be had",
+  ]);
+  expect(spawns).toBe(3);
+});
