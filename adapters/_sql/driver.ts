@@ -69,6 +69,3 @@ export interface SqlEngine {
 
 /** Shorthand for a query. */
 export const q = (sql: string, ...args: SqlValue[]): Query => ({ sql, args });
-
-/** Whether an engine answered with a promise (`@libsql/client`) rather than a value (local files). */
-export { isPromise } from "../../src/ports.js";

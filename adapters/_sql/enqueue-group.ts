@@ -1,5 +1,10 @@
-import type { EnqueueClaim, EnqueueResult, MaybePromise, NewJob } from "../../src/ports.js";
-import { isPromise } from "./driver.js";
+import {
+  type EnqueueClaim,
+  type EnqueueResult,
+  isPromise,
+  type MaybePromise,
+  type NewJob,
+} from "../../src/ports.js";
 
 /**
  * Jobs stored with one clock: the jobs of consecutive calls that passed the same `now`, or one

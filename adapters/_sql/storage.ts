@@ -12,8 +12,14 @@ import {
   checkQueue,
   checkResults,
 } from "../../src/port-schemas.js";
-import type { EnqueueClaim, EnqueueResult, NewJob, Storage } from "../../src/ports.js";
-import { isPromise, type SqlEngine, type Verb } from "./driver.js";
+import {
+  type EnqueueClaim,
+  type EnqueueResult,
+  isPromise,
+  type NewJob,
+  type Storage,
+} from "../../src/ports.js";
+import type { SqlEngine, Verb } from "./driver.js";
 import { type EnqueueRun, enqueueGroup } from "./enqueue-group.js";
 import { type IdCodec, sqlVerbs } from "./verbs.js";
 

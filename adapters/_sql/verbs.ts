@@ -73,6 +73,23 @@ const firstAttempt = (now: number): Attempt[] => [
 export const firstAttemptJson = (now: number): string =>
   `[{"attempt":1,"startedAt":${now},"endedAt":null,"outcome":null,"error":null}]`;
 
+/**
+ * A new job's values for the columns `(name, queue, input, state, priority, run_at, max_attempts,
+ * key, created_at, updated_at)`, which both one-job INSERTs begin with.
+ */
+const jobValues = (job: NewJob, input: string, state: string, now: number): SqlValue[] => [
+  job.name,
+  job.queue,
+  input,
+  state,
+  job.priority,
+  job.runAt,
+  job.maxAttempts,
+  job.key,
+  now,
+  now,
+];
+
 /** A hand-off's INSERT for one claim filter (see `enqueueClaimed`), and the filter's arguments. */
 interface HandOffStatement {
   filter: ClaimFilter;
@@ -100,7 +117,7 @@ function handOffStatement(claim: EnqueueClaim): HandOffStatement {
     sql: `INSERT INTO shiftwork_jobs
          (name, queue, input, state, priority, run_at, max_attempts, key, created_at, updated_at,
           attempt, lease_token, lease_expires_at, attempts)
-       SELECT ?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, 1, ?, ?, ?
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?
        WHERE NOT EXISTS (SELECT 1 FROM shiftwork_queues WHERE queue = ? AND paused = 1)
          AND NOT EXISTS (SELECT 1 FROM shiftwork_jobs AS other INDEXED BY ${where.index}
            WHERE state = 'waiting'${where.sql} AND run_at <= ?)
@@ -181,15 +198,7 @@ export function sqlVerbs(codec: IdCodec) {
     const leaseExpiresAt = now + claim.leaseMs;
     const inserted = yield* insertedRow(
       sql,
-      job.name,
-      job.queue,
-      input,
-      job.priority,
-      job.runAt,
-      job.maxAttempts,
-      job.key,
-      now,
-      now,
+      ...jobValues(job, input, "active", now),
       token,
       leaseExpiresAt,
       // As text from JS: SQLite's JSON functions write a REAL with 15 digits, and the claimed
@@ -224,16 +233,7 @@ export function sqlVerbs(codec: IdCodec) {
          (name, queue, input, state, priority, run_at, max_attempts, key, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (key) WHERE key IS NOT NULL AND state IN ${LIVE} DO NOTHING`,
-      job.name,
-      job.queue,
-      input,
-      job.runAt <= now ? "waiting" : "delayed",
-      job.priority,
-      job.runAt,
-      job.maxAttempts,
-      job.key,
-      now,
-      now,
+      ...jobValues(job, input, job.runAt <= now ? "waiting" : "delayed", now),
     );
     if (changes === 1) return { job: newRecord(job, seq, input, now), created: true };
     return { job: yield* keyHolder(job.key), created: false };
