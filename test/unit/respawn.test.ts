@@ -156,37 +156,11 @@ it("stop leaves no retry timer behind", async () => {
   expect(vi.getTimerCount()).toBe(0);
 });
 
-it("a replacement refused because the Manager stopped meanwhile is no error and no new try", async () => {
-  const inner = inlineScheduler();
-  const spawned: SpawnOptions[] = [];
-  let spawns = 0;
-  let refuse = () => {};
-  const scheduler: Scheduler = {
-    ...inner,
-    spawn(options) {
-      spawns++;
-      if (spawns === 1) {
-        spawned.push(options);
-        return inner.spawn(options);
-      }
-      // Still loading when stop closes the scheduler, which then refuses it (as the thread pool does).
-      return new Promise<ExecutionContext>((_, reject) => {
-        refuse = () => reject(new Error("the scheduler is closed"));
-      });
-    },
-  };
-  const { manager, errors } = await started(scheduler);
-  spawned[0]?.onExit({ name: "Error", message: "thread died" });
-  await settle();
-  expect(spawns).toBe(2);
-  await manager.stop();
-  refuse();
-  await vi.advanceTimersByTimeAsync(60_000);
-  expect(errors).toEqual(["execution context: [shiftwork] worker tick#1 exited: thread died"]);
-  expect(spawns).toBe(2);
-});
-
-it("a replacement that fails while a graceful stop waits for running jobs is still an error, and not tried again", async () => {
+/**
+ * The inline scheduler for the first `working` spawns; each later spawn loads until `fail()`,
+ * which rejects it with `message`.
+ */
+function lateFailingScheduler(working: number, message: string) {
   const inner = inlineScheduler();
   const spawned: SpawnOptions[] = [];
   let spawns = 0;
@@ -194,16 +168,34 @@ it("a replacement that fails while a graceful stop waits for running jobs is sti
   const scheduler: Scheduler = {
     ...inner,
     spawn(options) {
-      spawns++;
-      if (spawns <= 2) {
+      if (++spawns <= working) {
         spawned.push(options);
         return inner.spawn(options);
       }
       return new Promise<ExecutionContext>((_, reject) => {
-        fail = () => reject(new Error("no thread to be had"));
+        fail = () => reject(new Error(message));
       });
     },
   };
+  return { scheduler, spawned, spawns: () => spawns, fail: () => fail() };
+}
+
+it("a replacement refused because the Manager stopped meanwhile is no error and no new try", async () => {
+  // Still loading when stop closes the scheduler, which then refuses it (as the thread pool does).
+  const late = lateFailingScheduler(1, "the scheduler is closed");
+  const { manager, errors } = await started(late.scheduler);
+  late.spawned[0]?.onExit({ name: "Error", message: "thread died" });
+  await settle();
+  expect(late.spawns()).toBe(2);
+  await manager.stop();
+  late.fail();
+  await vi.advanceTimersByTimeAsync(60_000);
+  expect(errors).toEqual(["execution context: [shiftwork] worker tick#1 exited: thread died"]);
+  expect(late.spawns()).toBe(2);
+});
+
+it("a replacement that fails while a graceful stop waits for running jobs is still an error, and not tried again", async () => {
+  const late = lateFailingScheduler(2, "no thread to be had");
   let release = () => {};
   const held = defineJob({
     name: "held",
@@ -215,7 +207,7 @@ it("a replacement that fails while a graceful stop waits for running jobs is sti
   });
   const manager = createManager({
     storage: memoryStorage(),
-    scheduler,
+    scheduler: late.scheduler,
     jobs: [tick, held],
     workers: { held: 1, tick: 1 },
   });
@@ -228,11 +220,13 @@ it("a replacement that fails while a graceful stop waits for running jobs is sti
   await manager.enqueue(held, {});
   await settle();
   // The tick Worker's context dies; its replacement is still loading when stop begins.
-  spawned.find((s) => s.workerId.startsWith("tick"))?.onExit({ name: "Error", message: "died" });
+  late.spawned
+    .find((s) => s.workerId.startsWith("tick"))
+    ?.onExit({ name: "Error", message: "died" });
   await settle();
   const stopping = manager.stop({ graceful: true, timeout: 10_000 });
   await settle();
-  fail();
+  late.fail();
   await settle();
   release();
   await vi.advanceTimersByTimeAsync(60_000);
@@ -241,5 +235,5 @@ it("a replacement that fails while a graceful stop waits for running jobs is sti
     "execution context: [shiftwork] worker tick#1 exited: died",
     "spawn: no thread to be had",
   ]);
-  expect(spawns).toBe(3);
+  expect(late.spawns()).toBe(3);
 });
