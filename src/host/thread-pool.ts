@@ -93,7 +93,6 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
   let started = 0;
   /** After `close`, no thread starts again: a spawn is refused, not given a fresh thread. */
   let closed = false;
-  const refuse = () => new ShiftworkError("[shiftwork] the scheduler is closed: no context spawns");
 
   function startSlot(workerId: string): Slot {
     // One thread per context keeps the Worker's id as the thread's name, as it always had.
@@ -201,7 +200,7 @@ export function threadPool(options: ThreadPoolOptions): ThreadPool {
   }
 
   async function spawn(spawnOptions: SpawnOptions): Promise<ExecutionContext> {
-    if (closed) throw refuse();
+    if (closed) throw new ShiftworkError("[shiftwork] the scheduler is closed: no context spawns");
     const slot = pick(spawnOptions.workerId);
     const context: Attached = {
       slot,
