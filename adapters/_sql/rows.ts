@@ -31,6 +31,11 @@ export const JOB_COLUMNS = [
   "created_at",
   "updated_at",
   "finished_at",
+  "last_attempt",
+  "last_started_at",
+  "last_ended_at",
+  "last_outcome",
+  "last_error",
 ] as const;
 
 /** Maps a `shiftwork_jobs` row to a job. The internal `delayed` state is public `waiting`. */
@@ -67,11 +72,29 @@ export function valuesToJob(v: readonly unknown[], idOf: (seq: number) => string
     cancelRequested: num(v[14]) === 1,
     leaseToken: (v[15] as string | null) ?? null,
     leaseExpiresAt: numOrNull(v[16]),
-    attempts: parse<Attempt[]>(v[17], []),
+    attempts: attemptsOf(v),
     createdAt: num(v[18]),
     updatedAt: num(v[19]),
     finishedAt: numOrNull(v[20]),
   };
+}
+
+/**
+ * A job's attempts: the earlier ones (the `attempts` JSON array) and then the last one, which has
+ * columns of its own so that a claim and its result write no JSON.
+ */
+function attemptsOf(v: readonly unknown[]): Attempt[] {
+  const attempts = parse<Attempt[]>(v[17], []);
+  if (v[22] !== null && v[22] !== undefined) {
+    attempts.push({
+      attempt: num(v[21]),
+      startedAt: num(v[22]),
+      endedAt: numOrNull(v[23]),
+      outcome: (v[24] as Attempt["outcome"] | undefined) ?? null,
+      error: parse<ErrorInfo | null>(v[25], null),
+    });
+  }
+  return attempts;
 }
 
 /** JSON text of a value for a TEXT column (`undefined` stores SQL NULL). */

@@ -22,7 +22,7 @@ CREATE TABLE "shiftwork_jobs" (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   finished_at INTEGER
-  );
+  , last_attempt INTEGER, last_started_at INTEGER, last_ended_at INTEGER, last_outcome TEXT, last_error TEXT);
 
 CREATE TABLE shiftwork_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 

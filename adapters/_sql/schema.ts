@@ -56,6 +56,19 @@ const READY_INDEXES = [
   "CREATE INDEX shiftwork_jobs_ready_by_queue ON shiftwork_jobs (queue, priority, run_at, seq) WHERE state = 'waiting'",
 ];
 
+/**
+ * The last attempt's fields, from migration 4 on; `last_started_at` is NULL while a job has had no
+ * attempt. A job's attempts are `attempts` (a JSON array of the earlier ones) followed by this one.
+ * `last_error` is JSON text, as `error` is.
+ */
+const LAST_ATTEMPT_COLUMNS = [
+  "last_attempt INTEGER",
+  "last_started_at INTEGER",
+  "last_ended_at INTEGER",
+  "last_outcome TEXT",
+  "last_error TEXT",
+];
+
 /** Migrations in order; migration N brings the schema to version N. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
   [
@@ -86,6 +99,20 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // 3: ready jobs indexed by name and by queue instead of globally (see READY_INDEXES).
   ["DROP INDEX shiftwork_jobs_ready", ...READY_INDEXES],
+  // 4: a job's last attempt in columns of its own (see LAST_ATTEMPT_COLUMNS), earlier ones in
+  // `attempts`. A claim and its result then set plain columns; rewriting the JSON array twice per
+  // attempt was a third of the SQL work of a drain.
+  [
+    ...LAST_ATTEMPT_COLUMNS.map((column) => `ALTER TABLE shiftwork_jobs ADD COLUMN ${column}`),
+    `UPDATE shiftwork_jobs SET
+       last_attempt = json_extract(attempts, '$[#-1].attempt'),
+       last_started_at = json_extract(attempts, '$[#-1].startedAt'),
+       last_ended_at = json_extract(attempts, '$[#-1].endedAt'),
+       last_outcome = json_extract(attempts, '$[#-1].outcome'),
+       last_error = json_extract(attempts, '$[#-1].error'),
+       attempts = json_remove(attempts, '$[#-1]')
+     WHERE json_array_length(attempts) > 0`,
+  ],
 ];
 
 /** The schema version this code writes and reads. */

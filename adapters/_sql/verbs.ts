@@ -35,9 +35,9 @@ const LIVE = "('waiting', 'delayed', 'active')";
  * REAL with 15, and an attempt's times must read back as the times passed (a fraction of a
  * millisecond included).
  */
-const JSON_TIME = "json(printf('%!.17g', ?))";
-/** Ends the current attempt in the `attempts` JSON array. */
-const END_ATTEMPT = `attempts = json_set(attempts, '$[#-1].endedAt', ${JSON_TIME}, '$[#-1].outcome', ?, '$[#-1].error', json(?))`;
+const jsonTime = (value: string) => `json(printf('%!.17g', ${value}))`;
+/** Ends the last attempt: its end, outcome and error (JSON text or NULL). */
+const END_ATTEMPT = "last_ended_at = ?, last_outcome = ?, last_error = ?";
 
 /**
  * The job columns for `json_array`. A REAL (a time with a fraction of a millisecond, which the
@@ -45,33 +45,38 @@ const END_ATTEMPT = `attempts = json_set(attempts, '$[#-1].endedAt', ${JSON_TIME
  * record must equal the stored one.
  */
 const JSON_COLUMNS = JOB_COLUMNS.map((column) =>
-  ["priority", "run_at", "lease_expires_at", "created_at", "updated_at", "finished_at"].includes(
-    column,
-  )
+  [
+    "priority",
+    "run_at",
+    "lease_expires_at",
+    "created_at",
+    "updated_at",
+    "finished_at",
+    "last_started_at",
+    "last_ended_at",
+  ].includes(column)
     ? `CASE WHEN typeof(${column}) = 'real' THEN printf('%!.17g', ${column}) ELSE ${column} END`
     : column,
 ).join(", ");
 
 /**
- * What a claim writes: a new attempt under a fresh lease. Arguments: the claim's token (each row's
- * is `token.seq`), the lease's expiry, then `now` twice.
+ * What a claim writes: a new attempt under a fresh lease, the previous one (if any) moved to the
+ * `attempts` JSON array. Arguments: the claim's token (each row's is `token.seq`), the lease's
+ * expiry, then `now` twice. (SET reads the row as it was, so the move sees the old last attempt.)
  */
 const CLAIM_SET = `state = 'active', attempt = attempt + 1, lease_token = ? || '.' || seq,
   lease_expires_at = ?, updated_at = ?,
-  attempts = json_insert(attempts, '$[#]', json_object(
-    'attempt', attempt + 1, 'startedAt', ${JSON_TIME}, 'endedAt', NULL, 'outcome', NULL, 'error', NULL))`;
+  attempts = CASE WHEN last_started_at IS NULL THEN attempts ELSE json_insert(attempts, '$[#]',
+    json_object('attempt', last_attempt, 'startedAt', ${jsonTime("last_started_at")},
+      'endedAt', CASE WHEN last_ended_at IS NULL THEN NULL ELSE ${jsonTime("last_ended_at")} END,
+      'outcome', last_outcome, 'error', json(last_error))) END,
+  last_attempt = attempt + 1, last_started_at = ?, last_ended_at = NULL, last_outcome = NULL,
+  last_error = NULL`;
 
 /** The attempts of a job claimed as it is inserted (a hand-off). */
 const firstAttempt = (now: number): Attempt[] => [
   { attempt: 1, startedAt: now, endedAt: null, outcome: null, error: null },
 ];
-
-/**
- * `JSON.stringify(firstAttempt(now))`, written out: a finite number prints the same either way, and
- * the serializer's first call after an idle spell costs a hand-off ~10 µs of its latency.
- */
-export const firstAttemptJson = (now: number): string =>
-  `[{"attempt":1,"startedAt":${now},"endedAt":null,"outcome":null,"error":null}]`;
 
 /**
  * A new job's values for the columns `(name, queue, input, state, priority, run_at, max_attempts,
@@ -116,8 +121,8 @@ function handOffStatement(claim: EnqueueClaim): HandOffStatement {
     // ~20 µs of its latency on libSQL's binding).
     sql: `INSERT INTO shiftwork_jobs
          (name, queue, input, state, priority, run_at, max_attempts, key, created_at, updated_at,
-          attempt, lease_token, lease_expires_at, attempts)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?
+          attempt, lease_token, lease_expires_at, last_attempt, last_started_at)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, 1, ?
        WHERE NOT EXISTS (SELECT 1 FROM shiftwork_queues WHERE queue = ? AND paused = 1)
          AND NOT EXISTS (SELECT 1 FROM shiftwork_jobs AS other INDEXED BY ${where.index}
            WHERE state = 'waiting'${where.sql} AND run_at <= ?)
@@ -201,9 +206,7 @@ export function sqlVerbs(codec: IdCodec) {
       ...jobValues(job, input, "active", now),
       token,
       leaseExpiresAt,
-      // As text from JS: SQLite's JSON functions write a REAL with 15 digits, and the claimed
-      // record must equal the stored one (a time may have a fraction of a millisecond).
-      firstAttemptJson(now),
+      now,
       job.queue,
       ...filterArgs,
       now,
@@ -248,7 +251,7 @@ export function sqlVerbs(codec: IdCodec) {
     const { rows } = yield q(
       `UPDATE shiftwork_jobs SET state = 'completed', output = r.output, finished_at = ?,
          lease_token = NULL, lease_expires_at = NULL, updated_at = ?,
-         attempts = json_set(attempts, '$[#-1].endedAt', ${JSON_TIME}, '$[#-1].outcome', 'completed', '$[#-1].error', NULL)
+         last_ended_at = ?, last_outcome = 'completed'
        FROM (SELECT json_extract(value, '$[0]') AS seq, json_extract(value, '$[1]') AS token,
                json_extract(value, '$[2]') AS output FROM json_each(?)) AS r
        WHERE shiftwork_jobs.seq = r.seq AND shiftwork_jobs.state = 'active'

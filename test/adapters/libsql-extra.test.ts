@@ -132,6 +132,53 @@ describe("libsql schema upgrade", () => {
     await storage.close?.();
   });
 
+  it("a version 3 file keeps every job's attempts, the last one in its own columns from then on", async () => {
+    const file = join(dir, "v3.db");
+    const db = schemaDatabase(file, 3);
+    const insert = db.prepare(
+      `INSERT INTO shiftwork_jobs (seq, name, queue, input, state, priority, run_at, attempt,
+         max_attempts, lease_token, lease_expires_at, attempts, created_at, updated_at)
+       VALUES (?, 'a', 'default', '{}', ?, 0, 1, ?, 3, ?, ?, ?, 1, 1)`,
+    );
+    const error = { name: "E", message: "x", stack: "E: x\n    at a" };
+    const done = [
+      { attempt: 1, startedAt: T0 + 0.25, endedAt: T0 + 1.123456789, outcome: "retry", error },
+      { attempt: 2, startedAt: T0 + 2, endedAt: T0 + 3, outcome: "completed", error: null },
+    ];
+    const running = [{ attempt: 1, startedAt: T0, endedAt: null, outcome: null, error: null }];
+    insert.run([1, "completed", 2, null, null, JSON.stringify(done)]);
+    insert.run([2, "active", 1, "t", T0 + 1000, JSON.stringify(running)]);
+    insert.run([3, "waiting", 0, null, null, "[]"]);
+    db.close();
+
+    const storage = libsqlStorage({ url: `file:${file}` });
+    await storage.migrate();
+    expect((await storage.get("1"))?.attempts).toEqual(done);
+    expect((await storage.get("2"))?.attempts).toEqual(running);
+    expect((await storage.get("3"))?.attempts).toEqual([]);
+    const upgraded = new Database(file);
+    const columns = upgraded
+      .prepare("SELECT seq, json_array_length(attempts) AS n, last_attempt FROM shiftwork_jobs")
+      .all([]);
+    upgraded.close();
+    expect(columns).toEqual([
+      { seq: 1, n: 1, last_attempt: 2 },
+      { seq: 2, n: 0, last_attempt: 1 },
+      { seq: 3, n: 0, last_attempt: null },
+    ]);
+    // The running attempt ends in its columns; a new one starts there.
+    const result = { id: "2", token: "t", kind: "completed" as const, output: null };
+    expect(await storage.record([result], T0 + 10)).toEqual([true]);
+    expect((await storage.get("2"))?.attempts).toEqual([
+      { attempt: 1, startedAt: T0, endedAt: T0 + 10, outcome: "completed", error: null },
+    ]);
+    const [claimed] = await storage.claim({ limit: 1, leaseMs: 1000, now: T0 + 20 });
+    expect(claimed?.attempts).toEqual([
+      { attempt: 1, startedAt: T0 + 20, endedAt: null, outcome: null, error: null },
+    ]);
+    await storage.close?.();
+  });
+
   it("ids pruned from the top before the upgrade are not handed out again", async () => {
     const file = join(dir, "v1-pruned.db");
     const db = schemaDatabase(file, 1);

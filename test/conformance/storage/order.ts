@@ -45,6 +45,26 @@ export function orderCases(ctx: StorageCaseContext): void {
     }
   });
 
+  it("an ended attempt keeps its fractional times and error when the next attempt starts", async () => {
+    const storage = ctx.storage();
+    const [id] = await seed(storage, [newJob({ maxAttempts: 3 })], T0 - 1.5);
+    const first = T0 + 0.987654321;
+    const [one] = await claim(storage, { now: first, leaseMs: 1000 });
+    const error = { name: "E", message: "x", stack: "E: x\n    at a" };
+    const end = T0 + 2.123456789;
+    const retry = { ...lease(one as ClaimedJob), kind: "retry" as const, error, runAt: end };
+    expect(await run(storage.record([retry], end))).toEqual([true]);
+    // The second claim moves the first attempt into the history (a JSON array in SQL).
+    const second = T0 + 3.000000001;
+    const [two] = await claim(storage, { now: second, leaseMs: 1000 });
+    const history = [
+      { attempt: 1, startedAt: first, endedAt: end, outcome: "retry", error },
+      { attempt: 2, startedAt: second, endedAt: null, outcome: null, error: null },
+    ];
+    expect(two?.attempts).toEqual(history);
+    expect((await run(storage.get(id as string)))?.attempts).toEqual(history);
+  });
+
   it("claims by priority, then run time, then insertion order", async () => {
     const storage = ctx.storage();
     const ids = await seed(storage, [
