@@ -15,6 +15,8 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "3" },
     only: { type: "string", default: "A,B,C,D,E" },
     concurrency: { type: "string", default: "16" },
+    // B again with this many Workers: a claim and its results' write serve a batch this big.
+    wide: { type: "string", default: "128" },
     callers: { type: "string", default: "64" },
     threads: { type: "string", default: "2" },
     rate: { type: "string", default: "200" },
@@ -34,7 +36,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`npm run bench -- [--n 20000] [--runs 3] [--only A,B,C,D,E] [--concurrency 16]
-  [--callers 64] [--threads 2] [--rate 200] [--duration 10] [--idle 2] [--poll ms] [--waiting 1000000] [--backlog 100000] [--cpu-jobs 8]
+  [--wide 128] [--callers 64] [--threads 2] [--rate 200] [--duration 10] [--idle 2] [--poll ms] [--waiting 1000000] [--backlog 100000] [--cpu-jobs 8]
   [--no-peer] [--no-bun] [--json]`);
   process.exit(0);
 }
@@ -49,6 +51,7 @@ const n = num("n");
 const runs = num("runs");
 const only = new Set(String(args.only).toUpperCase().split(","));
 const concurrency = num("concurrency");
+const wide = num("wide");
 const threads = num("threads");
 const peerDir = fileURLToPath(new URL("./peers/", import.meta.url));
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -94,7 +97,7 @@ console.log(
   `node ${process.version}, bun ${bunVersion ?? "-"}, libsql ${versionOf("libsql")}, plainjob ${peer ? versionOf("plainjob", peerDir) : "-"} (better-sqlite3 ${peer ? versionOf("better-sqlite3", peerDir) : "-"})`,
 );
 console.log(
-  `N=${n}, ${runs} runs each (median), inline concurrency ${concurrency}, ${threads} threads\n`,
+  `N=${n}, ${runs} runs each (median), concurrency ${concurrency} (B also ${wide}), ${threads} threads\n`,
 );
 
 /** Runs one measurement `runs` times and returns the medians of its fields. */
@@ -148,9 +151,12 @@ if (only.has("A")) {
 
 if (only.has("B")) {
   const o = { n, concurrency, threads };
+  const oWide = { ...o, concurrency: wide };
   const B: Record<string, Record<string, number>> = {
     inline: await median("node", "B", "inline", o),
     threads: await median("node", "B", "threads", o),
+    inlineWide: await median("node", "B", "inline", oWide),
+    threadsWide: await median("node", "B", "threads", oWide),
   };
   if (bunVersion) {
     B.bunInline = await median("bun", "B", "inline", o);
@@ -166,6 +172,8 @@ if (only.has("B")) {
   table(`B. drain ${n} no-op jobs (target: inline 38,000, 2 threads 20,000)`, {
     [`node, inline, ${concurrency} workers`]: row("inline"),
     [`node, ${concurrency} workers on ${threads} threads`]: row("threads"),
+    [`node, inline, ${wide} workers`]: row("inlineWide"),
+    [`node, ${wide} workers on ${threads} threads`]: row("threadsWide"),
     ...(bunVersion
       ? {
           [`bun, inline, ${concurrency} workers`]: row("bunInline"),

@@ -14,7 +14,7 @@ test("npm run bench prints its medians as JSON on the last line", async () => {
       "--import",
       "tsx",
       "bench/run.ts",
-      ...["--n", "200", "--runs", "1", "--only", "A,B,C,D", "--concurrency", "4"],
+      ...["--n", "200", "--runs", "1", "--only", "A,B,C,D", "--concurrency", "4", "--wide", "8"],
       ...[
         "--rate",
         "50",
@@ -34,7 +34,7 @@ test("npm run bench prints its medians as JSON on the last line", async () => {
   const report = JSON.parse(stdout.trim().split("\n").at(-1) as string);
   expect(Object.keys(report)).toEqual(["A", "B", "C", "D"]);
   expect(Object.keys(report.A)).toEqual(["one", "concurrent", "many"]);
-  expect(Object.keys(report.B)).toEqual(["inline", "threads"]);
+  expect(Object.keys(report.B)).toEqual(["inline", "threads", "inlineWide", "threadsWide"]);
   expect(Object.keys(report.C)).toEqual(["sameProcess", "otherProcess"]);
   expect(Object.keys(report.D)).toEqual(["small", "large", "backlog"]);
   expect(report.D.large.waiting).toBe(400);
@@ -44,9 +44,9 @@ test("npm run bench prints its medians as JSON on the last line", async () => {
     else for (const inner of Object.values(value as object)) walk(inner);
   };
   walk(report);
-  // 3 × (enqueue rate, CPU per job), 2 × (drain rate, CPU per job), 2 × (p50, p95, p99, idle
+  // 3 × (enqueue rate, CPU per job), 4 × (drain rate, CPU per job), 2 × (p50, p95, p99, idle
   // CPU), 2 × (waiting, claim, drain, RSS, seeding), the backlog and its 2 × (claim, wake-up).
-  expect(figures).toHaveLength(6 + 4 + 8 + 10 + 5);
+  expect(figures).toHaveLength(6 + 8 + 8 + 10 + 5);
   for (const figure of figures) expect(Number.isFinite(figure) && figure >= 0).toBe(true);
   expect(report.A.many.perSec).toBeGreaterThan(0);
   expect(report.C.sameProcess.p99).toBeGreaterThanOrEqual(report.C.sameProcess.p50);
