@@ -14,6 +14,11 @@ export interface GroupCommitHooks<Tag> {
   failed(error: unknown): void;
   /** Called after every result of a written batch was settled. */
   batchSettled?(): void;
+  /**
+   * Resolves when results arriving together have all been added (default: after one microtask,
+   * which gathers the results of handlers that ended in the same tick).
+   */
+  gathered?(): Promise<void>;
 }
 
 /**
@@ -62,8 +67,8 @@ export class GroupCommit<Tag> {
   async #run(): Promise<void> {
     let retryMs = RETRY_MIN_MS;
     try {
-      // Let results that arrive in the same tick join the first batch.
-      await Promise.resolve();
+      // Let results that arrive together join the first batch.
+      await (this.#hooks.gathered?.() ?? Promise.resolve());
       while (this.#pending.length > 0) {
         const batch = this.#pending.splice(0, MAX_BATCH);
         let written: boolean[];

@@ -142,6 +142,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
         return worker;
       }),
     }));
+    const delivered = this.#scheduler.delivered?.bind(this.#scheduler);
     this.#results = new GroupCommit<EventTag>({
       write: (results) => this.#loop.writeResults(results),
       settled: (tag, result, written) => this.#execution.announce(tag, result, written),
@@ -149,6 +150,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
       // Jobs claimed with the results start after those results' events: a retried job's
       // `retrying` comes before its next `active`.
       batchSettled: () => this.#loop.resultsSettled(),
+      ...(delivered ? { gathered: delivered } : {}),
     });
     this.#host = {
       storage: this.#storage,

@@ -395,6 +395,14 @@ export interface Scheduler {
   /** Arms the single wake-up slot for `time` (clamped to now), or clears it with `null`. */
   wakeAt(time: number | null, callback: () => void): void;
   /**
+   * Resolves once the messages its contexts have already sent are delivered (on Node and Bun: the
+   * next `setImmediate`). Optional: where results come from several threads, each thread's in a
+   * message of its own, the Manager waits for this before it writes a batch of results, so that
+   * one transaction holds every thread's results that arrived together instead of one per thread.
+   * Without it (inline handlers) the Manager waits one microtask.
+   */
+  delivered?(): Promise<void>;
+  /**
    * Releases whatever the scheduler holds (timers, pools). A scheduler serves one Manager: once
    * closed, it may refuse to spawn (the thread schedulers do).
    */

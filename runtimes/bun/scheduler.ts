@@ -99,6 +99,9 @@ export function bunWorkerScheduler(options: BunWorkerSchedulerOptions): Schedule
       return pool.spawn(spawnOptions);
     },
     wakeAt: (time, callback) => slot.wakeAt(time, callback),
+    // Each thread's results come in a message of their own; messages already queued are delivered
+    // before the next setImmediate, so the results of all threads share one transaction.
+    delivered: () => new Promise<void>((resolve) => setImmediate(resolve)),
     async close() {
       slot.clear();
       if (watch !== undefined) clearInterval(watch);

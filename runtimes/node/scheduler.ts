@@ -97,6 +97,9 @@ export function nodeThreadScheduler(options: NodeThreadSchedulerOptions): Schedu
     name: "node-threads",
     spawn: (spawnOptions) => pool.spawn(spawnOptions),
     wakeAt: (time, callback) => slot.wakeAt(time, callback),
+    // Each thread's results come in a message of their own; messages already queued are delivered
+    // before the next setImmediate, so the results of all threads share one transaction.
+    delivered: () => new Promise<void>((resolve) => setImmediate(resolve)),
     async close() {
       slot.clear();
       await pool.close();
