@@ -27,7 +27,7 @@ export const JOB_COLUMNS = [
   "cancel_requested",
   "lease_token",
   "lease_expires_at",
-  "attempts",
+  "earlier_attempts",
   "created_at",
   "updated_at",
   "finished_at",
@@ -48,7 +48,7 @@ export function rowToJob(row: Row, idOf: (seq: number) => string): JobRecord {
 
 /**
  * Maps a row's values in {@link JOB_COLUMNS} order (as a `json_array` of them gives them) to a
- * job, with no row object in between: a claim maps every row it takes, and an object with 21
+ * job, with no row object in between: a claim maps every row it takes, and an object with 26
  * dynamically named keys is a slow one to build.
  */
 export function valuesToJob(v: readonly unknown[], idOf: (seq: number) => string): JobRecord {
@@ -80,8 +80,8 @@ export function valuesToJob(v: readonly unknown[], idOf: (seq: number) => string
 }
 
 /**
- * A job's attempts: the earlier ones (the `attempts` JSON array) and then the last one, which has
- * columns of its own so that a claim and its result write no JSON.
+ * A job's attempts: the earlier ones (the `earlier_attempts` JSON array) and then the last one,
+ * which has columns of its own so that a claim and its result write no JSON.
  */
 function attemptsOf(v: readonly unknown[]): Attempt[] {
   const attempts = parse<Attempt[]>(v[17], []);

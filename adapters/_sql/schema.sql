@@ -18,7 +18,7 @@ CREATE TABLE "shiftwork_jobs" (
   cancel_requested INTEGER NOT NULL DEFAULT 0,
   lease_token TEXT,
   lease_expires_at INTEGER,
-  attempts TEXT NOT NULL DEFAULT '[]',
+  earlier_attempts TEXT NOT NULL DEFAULT '[]',
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   finished_at INTEGER

@@ -58,8 +58,8 @@ const READY_INDEXES = [
 
 /**
  * The last attempt's fields, from migration 4 on; `last_started_at` is NULL while a job has had no
- * attempt. A job's attempts are `attempts` (a JSON array of the earlier ones) followed by this one.
- * `last_error` is JSON text, as `error` is.
+ * attempt. A job's attempts are `earlier_attempts` (a JSON array, the column `attempts` until
+ * then) followed by this one. `last_error` is JSON text, as `error` is.
  */
 const LAST_ATTEMPT_COLUMNS = [
   "last_attempt INTEGER",
@@ -100,8 +100,11 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   // 3: ready jobs indexed by name and by queue instead of globally (see READY_INDEXES).
   ["DROP INDEX shiftwork_jobs_ready", ...READY_INDEXES],
   // 4: a job's last attempt in columns of its own (see LAST_ATTEMPT_COLUMNS), earlier ones in
-  // `attempts`. A claim and its result then set plain columns; rewriting the JSON array twice per
-  // attempt was a third of the SQL work of a drain.
+  // `earlier_attempts`. A claim and its result then set plain columns; rewriting the JSON array
+  // twice per attempt was a third of the SQL work of a drain. The rename makes a process of an
+  // older version still running on the file fail its next claim or result ("no such column")
+  // rather than write attempts where this version no longer reads them. The UPDATE rewrites every
+  // row with attempts, in the migration's one transaction.
   [
     ...LAST_ATTEMPT_COLUMNS.map((column) => `ALTER TABLE shiftwork_jobs ADD COLUMN ${column}`),
     `UPDATE shiftwork_jobs SET
@@ -112,6 +115,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
        last_error = json_extract(attempts, '$[#-1].error'),
        attempts = json_remove(attempts, '$[#-1]')
      WHERE json_array_length(attempts) > 0`,
+    "ALTER TABLE shiftwork_jobs RENAME COLUMN attempts TO earlier_attempts",
   ],
 ];
 

@@ -31,9 +31,9 @@ export interface IdCodec {
 
 const LIVE = "('waiting', 'delayed', 'active')";
 /**
- * A time argument as a JSON number with 17 significant digits: SQLite's JSON functions write a
- * REAL with 15, and an attempt's times must read back as the times passed (a fraction of a
- * millisecond included).
+ * A time (the SQL expression `value`) as a JSON number with 17 significant digits: SQLite's JSON
+ * functions write a REAL with 15, and an attempt moved into the JSON array must read back with
+ * the times it had (a fraction of a millisecond included).
  */
 const jsonTime = (value: string) => `json(printf('%!.17g', ${value}))`;
 /** Ends the last attempt: its end, outcome and error (JSON text or NULL). */
@@ -61,12 +61,13 @@ const JSON_COLUMNS = JOB_COLUMNS.map((column) =>
 
 /**
  * What a claim writes: a new attempt under a fresh lease, the previous one (if any) moved to the
- * `attempts` JSON array. Arguments: the claim's token (each row's is `token.seq`), the lease's
+ * `earlier_attempts` JSON array. Arguments: the claim's token (each row's is `token.seq`), the lease's
  * expiry, then `now` twice. (SET reads the row as it was, so the move sees the old last attempt.)
  */
 const CLAIM_SET = `state = 'active', attempt = attempt + 1, lease_token = ? || '.' || seq,
   lease_expires_at = ?, updated_at = ?,
-  attempts = CASE WHEN last_started_at IS NULL THEN attempts ELSE json_insert(attempts, '$[#]',
+  earlier_attempts = CASE WHEN last_started_at IS NULL THEN earlier_attempts
+    ELSE json_insert(earlier_attempts, '$[#]',
     json_object('attempt', last_attempt, 'startedAt', ${jsonTime("last_started_at")},
       'endedAt', CASE WHEN last_ended_at IS NULL THEN NULL ELSE ${jsonTime("last_ended_at")} END,
       'outcome', last_outcome, 'error', json(last_error))) END,

@@ -158,8 +158,15 @@ describe("libsql schema upgrade", () => {
     expect((await storage.get("3"))?.attempts).toEqual([]);
     const upgraded = new Database(file);
     const columns = upgraded
-      .prepare("SELECT seq, json_array_length(attempts) AS n, last_attempt FROM shiftwork_jobs")
+      .prepare(
+        "SELECT seq, json_array_length(earlier_attempts) AS n, last_attempt FROM shiftwork_jobs",
+      )
       .all([]);
+    // A process of the older version still running on the file fails its next claim or result
+    // rather than write attempts where this version no longer reads them.
+    expect(() =>
+      upgraded.prepare("UPDATE shiftwork_jobs SET attempts = json_insert(attempts, '$[#]', 1)"),
+    ).toThrow(/no such column: attempts/);
     upgraded.close();
     expect(columns).toEqual([
       { seq: 1, n: 1, last_attempt: 2 },
