@@ -37,8 +37,11 @@ export interface MemoryRules {
   compareReady(a: JobRecord, b: JobRecord): number;
   /** Whether a presented token fences the job. */
   holdsLease(job: JobRecord, token: string): boolean;
-  /** Whether a new job may be claimed as it is enqueued, given what a claim now could take. */
-  mayHandOff(job: JobRecord, ready: readonly JobRecord[]): boolean;
+  /**
+   * Whether a new job may be claimed as it is enqueued, given the job a claim now would take first
+   * (`undefined`: none; the new job is stored already, so it is a candidate).
+   */
+  mayHandOff(job: JobRecord, first: JobRecord | undefined): boolean;
 }
 
 /**
@@ -48,7 +51,7 @@ export interface MemoryRules {
 export const correctRules: MemoryRules = {
   compareReady: (a, b) => a.priority - b.priority || a.runAt - b.runAt || a.seq - b.seq,
   holdsLease: (job, token) => job.state === "active" && job.leaseToken === token,
-  mayHandOff: (job, ready) => ready[0] === job,
+  mayHandOff: (job, first) => first === job,
 };
 
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
@@ -138,23 +141,35 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
     }
   };
 
-  /** The jobs a claim of `filter` at `now` could take, in claim order. */
-  const ready = (filter: ClaimFilter, now: number): JobRecord[] =>
-    [...jobs.values()]
-      .filter(
-        (job) =>
-          job.state === "waiting" &&
-          job.runAt <= now &&
-          !paused.has(job.queue) &&
-          matchesFilter(filter, job),
-      )
-      .sort(rules.compareReady);
+  /**
+   * The first `limit` jobs a claim of `filter` at `now` would take, in claim order. One pass that
+   * keeps only the best `limit` (binary insertion), not a sort of every ready job: a claim of 16
+   * from a backlog of 50,000 was ~0.6 ms per job claimed.
+   */
+  const ready = (filter: ClaimFilter, now: number, limit: number): JobRecord[] => {
+    const best: JobRecord[] = [];
+    if (limit <= 0) return best;
+    for (const job of jobs.values()) {
+      if (job.state !== "waiting" || job.runAt > now || paused.has(job.queue)) continue;
+      if (!matchesFilter(filter, job)) continue;
+      const last = best[best.length - 1];
+      if (best.length === limit && last && rules.compareReady(job, last) >= 0) continue;
+      let lo = 0;
+      let hi = best.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (rules.compareReady(best[mid] as JobRecord, job) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      best.splice(lo, 0, job);
+      if (best.length > limit) best.pop();
+    }
+    return best;
+  };
 
   /** A claim of checked arguments. */
   const claimChecked = ({ limit, leaseMs, now, ...filter }: ClaimRequest): ClaimedJob[] =>
-    ready(filter, now)
-      .slice(0, limit)
-      .map((job) => take(job, leaseMs, now));
+    ready(filter, now, limit).map((job) => take(job, leaseMs, now));
 
   /** Claims `job`: a new attempt under a fresh lease. */
   const take = (job: JobRecord, leaseMs: number, now: number): ClaimedJob => {
@@ -216,7 +231,7 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
         handOff &&
         out.length === 1 &&
         only?.created &&
-        rules.mayHandOff(only.job, ready(handOff, now))
+        rules.mayHandOff(only.job, ready(handOff, now, 1)[0])
       ) {
         const claimed = take(only.job, handOff.leaseMs, now);
         return [{ job: copy(claimed), created: true, claimed }];

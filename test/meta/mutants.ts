@@ -14,9 +14,8 @@ export const mutants: Record<string, () => Storage> = {
   ignoresPriority: () =>
     createMemoryStorage({ ...correctRules, compareReady: (a, b) => a.seq - b.seq }),
 
-  /** Hands a new job off whenever a claim could take it at all, ahead of older ready jobs. */
-  handsOffOutOfTurn: () =>
-    createMemoryStorage({ ...correctRules, mayHandOff: (job, ready) => ready.includes(job) }),
+  /** Hands a new job off whenever asked: ahead of older ready jobs, even outside the filter. */
+  handsOffOutOfTurn: () => createMemoryStorage({ ...correctRules, mayHandOff: () => true }),
 
   /** Hands every job still active out again to the next claimer. */
   doubleClaims: () => {
