@@ -16,7 +16,8 @@ export interface GroupCommitHooks<Tag> {
   batchSettled?(): void;
   /**
    * Resolves when results arriving together have all been added (default: after one microtask,
-   * which gathers the results of handlers that ended in the same tick).
+   * which gathers the results of handlers that ended in the same tick). A rejection is reported
+   * through `failed` and the batch is written anyway.
    */
   gathered?(): Promise<void>;
 }
@@ -67,8 +68,13 @@ export class GroupCommit<Tag> {
   async #run(): Promise<void> {
     let retryMs = RETRY_MIN_MS;
     try {
-      // Let results that arrive together join the first batch.
-      await (this.#hooks.gathered?.() ?? Promise.resolve());
+      // Let results that arrive together join the first batch. A hook that fails only costs the
+      // gathering: it is reported, and the results are written all the same.
+      try {
+        await (this.#hooks.gathered?.() ?? Promise.resolve());
+      } catch (error) {
+        this.#hooks.failed(error);
+      }
       while (this.#pending.length > 0) {
         const batch = this.#pending.splice(0, MAX_BATCH);
         let written: boolean[];

@@ -399,7 +399,8 @@ export interface Scheduler {
    * next `setImmediate`). Optional: where results come from several threads, each thread's in a
    * message of its own, the Manager waits for this before it writes a batch of results, so that
    * one transaction holds every thread's results that arrived together instead of one per thread.
-   * Without it (inline handlers) the Manager waits one microtask.
+   * Without it (inline handlers) the Manager waits one microtask. It must resolve, and soon: the
+   * results wait for it.
    */
   delivered?(): Promise<void>;
   /**

@@ -1,3 +1,4 @@
+import { setImmediate } from "node:timers";
 import { type PooledThread, type ThreadEvents, threadPool } from "../../src/host/thread-pool.js";
 import { timerSlot } from "../../src/host/timer-slot.js";
 import type { FromContext, Scheduler } from "../../src/ports.js";
@@ -100,7 +101,8 @@ export function bunWorkerScheduler(options: BunWorkerSchedulerOptions): Schedule
     },
     wakeAt: (time, callback) => slot.wakeAt(time, callback),
     // Each thread's results come in a message of their own; messages already queued are delivered
-    // before the next setImmediate, so the results of all threads share one transaction.
+    // before the next setImmediate, so the results of all threads share one transaction. From
+    // node:timers, which fake timers in tests leave alone: this waits for messages, not for time.
     delivered: () => new Promise<void>((resolve) => setImmediate(resolve)),
     async close() {
       slot.clear();

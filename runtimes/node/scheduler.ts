@@ -1,3 +1,4 @@
+import { setImmediate } from "node:timers";
 import { type ResourceLimits, Worker as Thread } from "node:worker_threads";
 import { type PooledThread, type ThreadEvents, threadPool } from "../../src/host/thread-pool.js";
 import { timerSlot } from "../../src/host/timer-slot.js";
@@ -98,7 +99,8 @@ export function nodeThreadScheduler(options: NodeThreadSchedulerOptions): Schedu
     spawn: (spawnOptions) => pool.spawn(spawnOptions),
     wakeAt: (time, callback) => slot.wakeAt(time, callback),
     // Each thread's results come in a message of their own; messages already queued are delivered
-    // before the next setImmediate, so the results of all threads share one transaction.
+    // before the next setImmediate, so the results of all threads share one transaction. From
+    // node:timers, which fake timers in tests leave alone: this waits for messages, not for time.
     delivered: () => new Promise<void>((resolve) => setImmediate(resolve)),
     async close() {
       slot.clear();

@@ -77,6 +77,14 @@ export function testScheduler(options: SchedulerSuiteOptions): void {
       await context.terminate();
     });
 
+    it("delivered, where the scheduler has it, resolves once a context has replied", async () => {
+      const { context, next } = await spawn();
+      context.send(runMessage("1", "conformance.double", { n: 1 }));
+      await next("done");
+      await scheduler?.delivered?.();
+      await context.terminate();
+    });
+
     it("a context reports failures with message, stack and recoverability", async () => {
       const { context, next } = await spawn();
       context.send(runMessage("1", "conformance.fail", { message: "boom" }));

@@ -1,5 +1,5 @@
 import type { JobResult, Scheduler, Storage } from "shiftwork";
-import { defineJob } from "shiftwork";
+import { createManager, defineJob } from "shiftwork";
 import { memoryStorage } from "shiftwork/adapters/memory";
 import { inlineScheduler } from "shiftwork/runtimes/inline";
 import * as v from "valibot";
@@ -12,7 +12,7 @@ const noop = defineJob({ name: "noop", input: v.object({ n: v.number() }), run: 
  * The inline scheduler with each context's messages delivered in a macrotask of their own, as a
  * thread's are; `delivered` (when asked for) resolves after the messages queued before it.
  */
-function threadLike(delivered: boolean): Scheduler {
+function threadLike(delivered: boolean | (() => Promise<void>)): Scheduler {
   const inner = inlineScheduler();
   return {
     name: "thread-like",
@@ -23,7 +23,11 @@ function threadLike(delivered: boolean): Scheduler {
       }),
     wakeAt: (time, callback) => inner.wakeAt(time, callback),
     close: () => inner.close?.(),
-    ...(delivered ? { delivered: () => new Promise<void>((r) => setTimeout(r, 0)) } : {}),
+    ...(delivered === true
+      ? { delivered: () => new Promise<void>((r) => setTimeout(r, 0)) }
+      : delivered
+        ? { delivered }
+        : {}),
   };
 }
 
@@ -68,3 +72,28 @@ for (const [delivered, expected] of [
     await manager.stop();
   });
 }
+
+it("a delivered that fails is reported as an error event, and the results are written anyway", async () => {
+  const { storage, writes } = writesOf(memoryStorage());
+  const manager = createManager({
+    jobs: { noop },
+    workers: { noop: 2 },
+    storage,
+    scheduler: threadLike(() => Promise.reject(new Error("boom"))),
+  });
+  const errors: unknown[] = [];
+  manager.addEventListener("error", (event) => errors.push((event as ErrorEvent).error));
+  await manager.start();
+  await manager.pause();
+  for (let n = 0; n < 2; n++) await manager.enqueue(noop, { n });
+  let completed = 0;
+  const all = new Promise<void>((resolve) =>
+    manager.addEventListener("completed", () => ++completed === 2 && resolve()),
+  );
+  await manager.resume();
+  await all;
+  expect(writes.reduce((a, b) => a + b, 0)).toBe(2);
+  expect(errors.length).toBeGreaterThan(0);
+  expect(String(errors[0])).toMatch(/boom/);
+  await manager.stop();
+});
