@@ -1,4 +1,4 @@
-import type { JobResult, Scheduler, Storage } from "shiftwork";
+import type { JobResult, Manager, Scheduler, Storage } from "shiftwork";
 import { createManager, defineJob } from "shiftwork";
 import { memoryStorage } from "shiftwork/adapters/memory";
 import { inlineScheduler } from "shiftwork/runtimes/inline";
@@ -47,6 +47,19 @@ function writesOf(inner: Storage): { storage: Storage; writes: number[] } {
   return { storage, writes };
 }
 
+/** Starts `manager` paused, enqueues `n` jobs, resumes, and resolves once all `n` completed. */
+async function drain(manager: Manager<{ noop: typeof noop }>, n: number): Promise<void> {
+  await manager.start();
+  await manager.pause();
+  for (let i = 0; i < n; i++) await manager.enqueue(noop, { n: i });
+  let completed = 0;
+  const all = new Promise<void>((resolve) =>
+    manager.addEventListener("completed", () => ++completed === n && resolve()),
+  );
+  await manager.resume();
+  await all;
+}
+
 for (const [delivered, expected] of [
   [false, [1, 1, 1, 1]],
   [true, [4]],
@@ -59,15 +72,7 @@ for (const [delivered, expected] of [
       storage,
       scheduler: threadLike(delivered),
     });
-    await manager.start();
-    await manager.pause();
-    for (let n = 0; n < 4; n++) await manager.enqueue(noop, { n });
-    let completed = 0;
-    const all = new Promise<void>((resolve) =>
-      manager.addEventListener("completed", () => ++completed === 4 && resolve()),
-    );
-    await manager.resume();
-    await all;
+    await drain(manager, 4);
     expect(writes).toEqual(expected);
     await manager.stop();
   });
@@ -83,15 +88,7 @@ it("a delivered that fails is reported as an error event, and the results are wr
   });
   const errors: unknown[] = [];
   manager.addEventListener("error", (event) => errors.push((event as ErrorEvent).error));
-  await manager.start();
-  await manager.pause();
-  for (let n = 0; n < 2; n++) await manager.enqueue(noop, { n });
-  let completed = 0;
-  const all = new Promise<void>((resolve) =>
-    manager.addEventListener("completed", () => ++completed === 2 && resolve()),
-  );
-  await manager.resume();
-  await all;
+  await drain(manager, 2);
   expect(writes.reduce((a, b) => a + b, 0)).toBe(2);
   expect(errors.length).toBeGreaterThan(0);
   expect(String(errors[0])).toMatch(/boom/);
