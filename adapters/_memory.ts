@@ -144,7 +144,7 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
   /**
    * The first `limit` jobs a claim of `filter` at `now` would take, in claim order. One pass that
    * keeps only the best `limit` (binary insertion), not a sort of every ready job: a claim of 16
-   * from a backlog of 50,000 was ~0.6 ms per job claimed.
+   * from a backlog of 50,000 was ~230 µs per job claimed.
    */
   const ready = (filter: ClaimFilter, now: number, limit: number): JobRecord[] => {
     const best: JobRecord[] = [];

@@ -14,8 +14,9 @@ export const mutants: Record<string, () => Storage> = {
   ignoresPriority: () =>
     createMemoryStorage({ ...correctRules, compareReady: (a, b) => a.seq - b.seq }),
 
-  /** Hands a new job off whenever asked: ahead of older ready jobs, even outside the filter. */
-  handsOffOutOfTurn: () => createMemoryStorage({ ...correctRules, mayHandOff: () => true }),
+  /** Hands a new job off whenever a claim now could take some job, ahead of older ready jobs. */
+  handsOffOutOfTurn: () =>
+    createMemoryStorage({ ...correctRules, mayHandOff: (_, first) => first !== undefined }),
 
   /** Hands every job still active out again to the next claimer. */
   doubleClaims: () => {
