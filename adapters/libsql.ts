@@ -113,7 +113,11 @@ export function libsqlStorage(options: LibsqlStorageOptions): LibsqlStorage {
     inner = sqlStorage(engine, undefined, { groupEnqueues: engine.dataVersion !== undefined });
   };
   const ready = (): ReturnType<typeof sqlStorage> => {
-    if (!inner) throw new ShiftworkError("[shiftwork] [libsql] not open yet: call migrate() first");
+    if (!inner) {
+      throw new ShiftworkError(
+        "[shiftwork] [libsql] not open yet: start the Manager first (or call storage.migrate())",
+      );
+    }
     return inner;
   };
 

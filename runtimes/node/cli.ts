@@ -37,19 +37,43 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** The flags each command takes (beside `--help`); any other is a usage error, not ignored. */
+const FLAGS: Record<string, readonly string[]> = {
+  start: ["jobs", "db", "port", "host", "workers", "token"],
+  enqueue: ["jobs", "db", "delay", "priority", "key"],
+  status: ["db"],
+  retry: ["db"],
+  cancel: ["db"],
+};
+
+/** How many arguments each command takes after its name. */
+const ARITY: Record<string, number> = { start: 0, enqueue: 2, status: 0, retry: 1, cancel: 1 };
+
+const parse = (args: string[]) =>
+  parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
+
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parse(argv);
   } catch (error) {
     return usage((error as Error).message);
   }
-  const { values, positionals } = parsed;
+  const { values, positionals, tokens } = parsed;
   const [command, ...rest] = positionals;
   if (values.help || command === undefined) {
     console.log(USAGE);
     return values.help ? 0 : 2;
+  }
+  const flags = FLAGS[command];
+  if (flags) {
+    const foreign = tokens.find((t) => t.kind === "option" && !flags.includes(t.name));
+    if (foreign?.kind === "option") return usage(`${command} does not take --${foreign.name}`);
+    // enqueue, retry and cancel say what they take themselves, with their own words.
+    if (ARITY[command] === 0 && rest.length > 0) {
+      return usage(`${command} takes no arguments (got "${rest.join(" ")}")`);
+    }
   }
   try {
     switch (command) {

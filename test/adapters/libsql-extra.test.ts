@@ -256,6 +256,13 @@ describe("libsql durability", () => {
 });
 
 describe("libsql start-up errors", () => {
+  it("a storage used before it is opened says to start the Manager first", async () => {
+    const storage = libsqlStorage({ url: `file:${join(dir, "early.db")}` });
+    await expect(Promise.resolve().then(() => storage.get("1"))).rejects.toThrow(
+      /not open yet: start the Manager first \(or call storage\.migrate\(\)\)/,
+    );
+  });
+
   it("a file that is not a database", async () => {
     const file = join(dir, "notes.db");
     writeFileSync(file, "these are my notes, not a database\n".repeat(200));

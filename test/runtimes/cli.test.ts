@@ -76,6 +76,11 @@ describe("the shiftwork CLI", () => {
       [["frobnicate"], 2, /unknown command "frobnicate"/],
       [["start", "--port", "99999"], 2, /--port: expected 0\.\.65535/],
       [["start", "--host", "0.0.0.0"], 2, /not a loopback address: give --token/],
+      [["start", "oops"], 2, /start takes no arguments \(got "oops"\)/],
+      [["status", "extra"], 2, /status takes no arguments/],
+      [["status", "--key", "k"], 2, /status does not take --key/],
+      [["retry", "1", "--jobs", "x.ts"], 2, /retry does not take --jobs/],
+      [["enqueue", "quick", "{}", "--port", "5"], 2, /enqueue does not take --port/],
     ];
     for (const [args, code, message] of cases) {
       const needsJobs = (args[0] === "enqueue" || args[0] === "start") && !args.includes("--jobs");
