@@ -68,6 +68,11 @@ export class JobStateError extends ShiftworkError {
  */
 export class UnrecoverableError extends ShiftworkError {
   override name = "UnrecoverableError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    // A handler's own words, stored and shown as given: not under the library's prefix.
+    this.message = message;
+  }
 }
 
 /** A handler ran past its `timeout`; the job's signal was aborted with this reason. */

@@ -35,14 +35,16 @@ export function createExecutor({ jobs, send }: ExecutorOptions): Executor {
   async function run(job: RunRequest): Promise<RunOutcome> {
     const definition = jobs.get(job.name);
     if (!definition) {
-      return failed(new UnrecoverableError(`name: unknown job "${job.name}" in this job module`));
+      return failed(
+        new UnrecoverableError(`[shiftwork] name: unknown job "${job.name}" in this job module`),
+      );
     }
     const parsed = v.safeParse(definition.input, job.input);
     if (!parsed.success) {
       const detail = toIssues("input", parsed.issues)
         .map((i) => `${i.path}: ${i.message}`)
         .join("; ");
-      return failed(new UnrecoverableError(`invalid input: ${detail}`));
+      return failed(new UnrecoverableError(`[shiftwork] invalid input: ${detail}`));
     }
     const controller = new LazyAbort();
     controllers.set(job.token, controller);
@@ -77,7 +79,7 @@ export function createExecutor({ jobs, send }: ExecutorOptions): Executor {
       if (directive?.kind === "snooze") {
         const delayMs = parseDuration(directive.delay);
         if (delayMs === undefined) {
-          return failed(new UnrecoverableError("snooze: delay is not a duration"));
+          return failed(new UnrecoverableError("[shiftwork] snooze: delay is not a duration"));
         }
         return { kind: "snoozed", delayMs };
       }

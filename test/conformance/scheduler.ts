@@ -102,7 +102,12 @@ export function testScheduler(options: SchedulerSuiteOptions): void {
               stack: expect.stringMatching(/boom/),
             }),
           }),
-          expect.objectContaining({ kind: "failed", unrecoverable: true }),
+          expect.objectContaining({
+            kind: "failed",
+            unrecoverable: true,
+            // The handler's own message, as thrown: no library prefix.
+            error: expect.objectContaining({ name: "UnrecoverableError", message: "fatal" }),
+          }),
         ]),
       );
       await context.terminate();
