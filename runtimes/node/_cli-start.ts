@@ -104,6 +104,15 @@ export async function runStart(options: StartOptions): Promise<number> {
   line(
     `shiftwork: ${count} worker threads (${host}) for ${options.jobs.pathname} on ${options.db}`,
   );
+  // A --workers key that names no job is a queue; one no job goes to by default is most likely
+  // a typo, whose Workers would wait for ever without a word.
+  const queues = new Set([...jobs.values()].map((job) => job.queue ?? "default"));
+  for (const key of Object.keys(workers)) {
+    if (jobs.has(key) || queues.has(key)) continue;
+    line(
+      `shiftwork: --workers ${key}: no job is named "${key}" and none goes to queue "${key}" by default; these Workers take only jobs enqueued with queue "${key}"`,
+    );
+  }
   const server = await listen(
     createApp(manager, {
       ...(options.token ? { token: options.token } : {}),

@@ -170,6 +170,17 @@ describe("the shiftwork CLI", () => {
     await storage.close?.();
   }, 60_000);
 
+  it("start warns of a --workers key that names no job and no job's default queue", async () => {
+    const host = startHost(["--jobs", jobs, "--db", ":memory:", "--workers", "quick=1,quik=2"]);
+    await until(() => host.output().includes("listening on"), "the host to start");
+    expect(host.output()).toContain(
+      '--workers quik: no job is named "quik" and none goes to queue "quik" by default',
+    );
+    expect(host.output()).not.toContain("--workers quick:");
+    host.child.kill("SIGTERM");
+    expect(await host.exited).toBe(0);
+  }, 60_000);
+
   it("start refuses a job module with two definitions of one name", async () => {
     const result = await cli([
       "start",
