@@ -152,6 +152,9 @@ async function enqueue(
       workers: {},
     });
     const priority = values.priority === undefined ? undefined : Number(values.priority);
+    if (priority !== undefined && (values.priority?.trim() === "" || !Number.isFinite(priority))) {
+      throw new UsageError(`--priority: expected a number, got "${values.priority}"`);
+    }
     const job = await manager.enqueue(name, input as never, {
       ...(values.delay === undefined
         ? {}

@@ -76,6 +76,11 @@ describe("the shiftwork CLI", () => {
       [["frobnicate"], 2, /unknown command "frobnicate"/],
       [["start", "--port", "99999"], 2, /--port: expected 0\.\.65535/],
       [["start", "--host", "0.0.0.0"], 2, /not a loopback address: give --token/],
+      [
+        ["enqueue", "quick", "{}", "--priority", "abc"],
+        2,
+        /--priority: expected a number, got "abc"/,
+      ],
       [["start", "oops"], 2, /start takes no arguments \(got "oops"\)/],
       [["status", "extra"], 2, /status takes no arguments/],
       [["status", "--key", "k"], 2, /status does not take --key/],
