@@ -81,7 +81,10 @@ describe("dashboard (hono JSX, app.request)", () => {
     expect(detail).toContain("disk full");
     expect(detail).toMatch(/<td>failed<\/td>/); // the attempt's outcome
     expect(detail).toContain(`/dashboard/jobs/${failed.id}/retry`);
-    expect((await app.request("/dashboard/jobs/9999")).status).toBe(404);
+    const missing = await app.request("/dashboard/jobs/9999");
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toMatch(/text\/html/);
+    expect(await missing.text()).toContain("There is no job &quot;9999&quot;");
     expect((await app.request("/dashboard/jobs?state=nope")).status).toBe(400);
   });
 

@@ -277,6 +277,19 @@ export function JobPage(props: { ctx: PageContext; job: JobRecord }) {
   );
 }
 
+/** A job the dashboard was asked for that storage does not hold (a wrong link, a pruned job). */
+export function JobMissing(props: { ctx: PageContext; id: string }) {
+  return (
+    <Layout ctx={props.ctx} title="Job not found">
+      <h1>Job not found</h1>
+      <p>
+        {`There is no job "${props.id}": the link is wrong, or the job was pruned. `}
+        <a href={`${props.ctx.base}/dashboard/jobs`}>All jobs</a>
+      </p>
+    </Layout>
+  );
+}
+
 /** The login form of a token-protected dashboard. */
 export function Login(props: { base: string; failed: boolean }) {
   return (

@@ -12,7 +12,7 @@ import { SESSION_COOKIE } from "../guard.js";
 import { check, fail } from "../respond.js";
 import { listQuerySchema, loginFormSchema } from "../schemas.js";
 import type { PageContext } from "./layout.js";
-import { JobList, JobPage, Login, Overview } from "./pages.js";
+import { JobList, JobMissing, JobPage, Login, Overview } from "./pages.js";
 
 const CSRF_COOKIE = "shiftwork_csrf";
 
@@ -99,7 +99,8 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
   });
   app.get("/dashboard/jobs/:id", async (c) => {
     const job = await manager.get(c.req.param("id"));
-    if (!job) return fail(404, `job "${c.req.param("id")}" not found`);
+    // A page, not the API's JSON: this is where a browser's link lands.
+    if (!job) return c.html(<JobMissing ctx={pageContext(c)} id={c.req.param("id")} />, 404);
     return c.html(<JobPage ctx={pageContext(c)} job={job} />);
   });
 
