@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type * as v from "valibot";
 import type { EnqueueItem } from "../_enqueue.js";
+import { JobNotFoundError } from "../errors.js";
 import type { LiveEvent } from "../events.js";
 import type { EnqueueOptions } from "../options.js";
 import type { JobRecord, QueueStats } from "../ports.js";
@@ -120,7 +121,8 @@ export function createApp(manager: ManagerLike, options: AppOptions = {}): Hono 
   });
   app.get("/jobs/:id", async (c) => {
     const job = await manager.get(c.req.param("id"));
-    return job ? c.json(publicJob(job)) : fail(404, `job "${c.req.param("id")}" not found`);
+    // The same words as a cancel or retry of a missing job (JobNotFoundError).
+    return job ? c.json(publicJob(job)) : errorResponse(new JobNotFoundError(c.req.param("id")));
   });
   app.post("/jobs/:id/cancel", async (c) =>
     c.json(publicJob(await manager.cancel(c.req.param("id"), "cancelled over HTTP"))),

@@ -91,7 +91,13 @@ describe("HTTP API (app.request, memory adapter)", () => {
       expect(body.error.message).toBeTruthy();
       if (path) expect(body.error.issues?.map((i) => i.path)).toContain(path);
     }
-    expect((await app.request("/jobs/999")).status).toBe(404);
+    const missing = await app.request("/jobs/999");
+    const cancelMissing = await app.request("/jobs/999/cancel", { method: "POST" });
+    expect([missing.status, cancelMissing.status]).toEqual([404, 404]);
+    // One message for a missing job, whichever route asked.
+    const message = async (r: Response) =>
+      ((await r.json()) as { error: { message: string } }).error.message;
+    expect(await message(missing)).toBe(await message(cancelMissing));
     const nowhere = await app.request("/no/such/route");
     expect(nowhere.status).toBe(404);
     expect(await nowhere.json()).toEqual({ error: { message: "no route GET /no/such/route" } });
