@@ -7,7 +7,12 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { libsqlStorage } from "../../adapters/libsql.js";
-import { ShiftworkError, UnknownJobError, ValidationError } from "../../src/errors.js";
+import {
+  JobNotFoundError,
+  ShiftworkError,
+  UnknownJobError,
+  ValidationError,
+} from "../../src/errors.js";
 import { createManager } from "../../src/manager.js";
 import { inlineScheduler } from "../inline.js";
 import { runStart } from "./_cli-start.js";
@@ -18,6 +23,7 @@ const USAGE = `Usage:
   shiftwork start   [--jobs FILE] [--db URL] [--port N] [--host ADDR] [--workers name=N,...] [--token T]
   shiftwork enqueue NAME JSON [--jobs FILE] [--db URL] [--delay D] [--priority P] [--key K]
   shiftwork status  [--db URL]
+  shiftwork get     ID [--db URL]
   shiftwork retry   ID [--db URL]
   shiftwork cancel  ID [--db URL]
 
@@ -42,12 +48,20 @@ const FLAGS: Record<string, readonly string[]> = {
   start: ["jobs", "db", "port", "host", "workers", "token"],
   enqueue: ["jobs", "db", "delay", "priority", "key"],
   status: ["db"],
+  get: ["db"],
   retry: ["db"],
   cancel: ["db"],
 };
 
 /** How many arguments each command takes after its name. */
-const ARITY: Record<string, number> = { start: 0, enqueue: 2, status: 0, retry: 1, cancel: 1 };
+const ARITY: Record<string, number> = {
+  start: 0,
+  enqueue: 2,
+  status: 0,
+  get: 1,
+  retry: 1,
+  cancel: 1,
+};
 
 const parse = (args: string[]) =>
   parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
@@ -91,6 +105,8 @@ export async function main(argv: string[]): Promise<number> {
         return await enqueue(rest, values);
       case "status":
         return await status(values.db);
+      case "get":
+        return await get(rest, values.db);
       case "retry":
       case "cancel":
         return await verb(command, rest, values.db);
@@ -189,6 +205,22 @@ async function status(db: string) {
       );
     }
     if (stats.length === 0) console.log("(no jobs)");
+    return 0;
+  } finally {
+    await storage.close?.();
+  }
+}
+
+/** `get ID`: the whole job as one JSON line, its lease token left out (as over HTTP). */
+async function get(args: string[], db: string) {
+  const [id, ...extra] = args;
+  if (id === undefined || extra.length > 0) throw new UsageError("get takes one job ID");
+  const storage = await openStorage(db);
+  try {
+    const job = await storage.get(id);
+    if (!job) throw new JobNotFoundError(id);
+    const { leaseToken: _, ...shown } = job;
+    console.log(JSON.stringify(shown));
     return 0;
   } finally {
     await storage.close?.();

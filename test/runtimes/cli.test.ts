@@ -33,7 +33,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 describe("the shiftwork CLI", () => {
   const db = `file:${join(dir, "cli.db")}`;
 
-  it("enqueue, status, cancel and retry", async () => {
+  it("enqueue, status, get, cancel and retry", async () => {
     const ok = await cli([
       "enqueue",
       "quick",
@@ -55,6 +55,18 @@ describe("the shiftwork CLI", () => {
     expect(JSON.parse(cancelled.stdout)).toMatchObject({ id: job.id, state: "cancelled" });
     const retried = await cli(["retry", job.id, "--db", db]);
     expect(JSON.parse(retried.stdout)).toMatchObject({ id: job.id, state: "waiting" });
+    const got = await cli(["get", job.id, "--db", db]);
+    expect(got.code).toBe(0);
+    const shown = JSON.parse(got.stdout);
+    expect(shown).toMatchObject({
+      id: job.id,
+      name: "quick",
+      state: "waiting",
+      priority: 3,
+      input: { to: "a@example.com" },
+      cancelReason: null,
+    });
+    expect(shown).not.toHaveProperty("leaseToken");
   }, 60_000);
 
   it("bad input exits non-zero with a clear message and stores nothing", async () => {
@@ -71,6 +83,8 @@ describe("the shiftwork CLI", () => {
       [["enqueue", "quick"], 2, /takes a job NAME and its input as JSON/],
       [["enqueue", "quick", "{}", "--colour", "red"], 2, /Unknown option '--colour'/],
       [["cancel", "999999"], 1, /job "999999" not found/],
+      [["get", "999999"], 1, /job "999999" not found/],
+      [["get"], 2, /get takes one job ID/],
       [["start", "--workers", "quick=two"], 2, /--workers: expected name=N/],
       [["start", "--jobs", "no/such/file.ts"], 2, /--jobs: no such file/],
       [["frobnicate"], 2, /unknown command "frobnicate"/],
