@@ -1,6 +1,7 @@
 /**
  * Error classes users can catch. Every message starts with `[shiftwork]` so logs show where it came
- * from; the original error, when there is one, is kept as `cause`.
+ * from, but an `UnrecoverableError`'s: a handler throws it with its own words. The original error,
+ * when there is one, is kept as `cause`.
  * @module
  */
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `shiftwork` command: `start`, `enqueue`, `status`, `retry`, `cancel`.
+ * The `shiftwork` command: `start`, `enqueue`, `status`, `get`, `retry`, `cancel`.
  * @module
  */
 import { realpathSync } from "node:fs";
@@ -80,7 +80,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  const flags = FLAGS[command];
+  // Own keys only: a command word like "constructor" is not a command.
+  const flags = Object.hasOwn(FLAGS, command) ? FLAGS[command] : undefined;
   if (flags) {
     const foreign = tokens.find((t) => t.kind === "option" && !flags.includes(t.name));
     if (foreign?.kind === "option") return usage(`${command} does not take --${foreign.name}`);
@@ -158,6 +159,10 @@ async function enqueue(
   } catch (error) {
     throw new UsageError(`JSON: the input does not parse: ${(error as Error).message}`);
   }
+  // Checked before the database is opened (and migrated): a usage error touches nothing.
+  if (values.priority !== undefined && !/^-?\d+$/.test(values.priority)) {
+    throw new UsageError(`--priority: expected an integer, got "${values.priority}"`);
+  }
   const jobs = await loadJobs(jobsUrl(values.jobs));
   const storage = await openStorage(values.db);
   try {
@@ -168,9 +173,6 @@ async function enqueue(
       workers: {},
     });
     const priority = values.priority === undefined ? undefined : Number(values.priority);
-    if (priority !== undefined && (values.priority?.trim() === "" || !Number.isFinite(priority))) {
-      throw new UsageError(`--priority: expected a number, got "${values.priority}"`);
-    }
     const job = await manager.enqueue(name, input as never, {
       ...(values.delay === undefined
         ? {}

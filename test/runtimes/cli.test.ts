@@ -85,6 +85,8 @@ describe("the shiftwork CLI", () => {
       [["cancel", "999999"], 1, /job "999999" not found/],
       [["get", "999999"], 1, /job "999999" not found/],
       [["get"], 2, /get takes one job ID/],
+      [["constructor"], 2, /unknown command "constructor"/],
+      [["enqueue", "quick", "{}", "--priority", "0x10"], 2, /--priority: expected an integer/],
       [["start", "--workers", "quick=two"], 2, /--workers: expected name=N/],
       [["start", "--jobs", "no/such/file.ts"], 2, /--jobs: no such file/],
       [["frobnicate"], 2, /unknown command "frobnicate"/],
@@ -93,7 +95,7 @@ describe("the shiftwork CLI", () => {
       [
         ["enqueue", "quick", "{}", "--priority", "abc"],
         2,
-        /--priority: expected a number, got "abc"/,
+        /--priority: expected an integer, got "abc"/,
       ],
       [["start", "oops"], 2, /start takes no arguments \(got "oops"\)/],
       [["status", "extra"], 2, /status takes no arguments/],
