@@ -6,7 +6,7 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { libsqlStorage } from "../../adapters/libsql.js";
+import { type LibsqlStorage, libsqlStorage } from "../../adapters/libsql.js";
 import {
   JobNotFoundError,
   ShiftworkError,
@@ -53,15 +53,8 @@ const FLAGS: Record<string, readonly string[]> = {
   cancel: ["db"],
 };
 
-/** How many arguments each command takes after its name. */
-const ARITY: Record<string, number> = {
-  start: 0,
-  enqueue: 2,
-  status: 0,
-  get: 1,
-  retry: 1,
-  cancel: 1,
-};
+/** The commands that take no arguments after their name (the others check their own). */
+const NO_ARGUMENTS = new Set(["start", "status"]);
 
 const parse = (args: string[]) =>
   parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
@@ -85,8 +78,7 @@ export async function main(argv: string[]): Promise<number> {
   if (flags) {
     const foreign = tokens.find((t) => t.kind === "option" && !flags.includes(t.name));
     if (foreign?.kind === "option") return usage(`${command} does not take --${foreign.name}`);
-    // enqueue, retry and cancel say what they take themselves, with their own words.
-    if (ARITY[command] === 0 && rest.length > 0) {
+    if (NO_ARGUMENTS.has(command) && rest.length > 0) {
       return usage(`${command} takes no arguments (got "${rest.join(" ")}")`);
     }
   }
@@ -139,10 +131,22 @@ function usage(message: string): number {
   return 2;
 }
 
-async function openStorage(db: string) {
+/** Opens (and migrates) the database, runs `use` on it, and closes it whatever happens. */
+async function withStorage<T>(db: string, use: (storage: LibsqlStorage) => Promise<T>) {
   const storage = libsqlStorage({ url: db });
   await storage.migrate();
-  return storage;
+  try {
+    return await use(storage);
+  } finally {
+    await storage.close?.();
+  }
+}
+
+/** The one job ID a command takes. */
+function oneId(command: string, args: string[]): string {
+  const [id, ...extra] = args;
+  if (id === undefined || extra.length > 0) throw new UsageError(`${command} takes one job ID`);
+  return id;
 }
 
 async function enqueue(
@@ -164,8 +168,7 @@ async function enqueue(
     throw new UsageError(`--priority: expected an integer, got "${values.priority}"`);
   }
   const jobs = await loadJobs(jobsUrl(values.jobs));
-  const storage = await openStorage(values.db);
-  try {
+  return withStorage(values.db, async (storage) => {
     const manager = createManager({
       storage,
       scheduler: inlineScheduler(),
@@ -190,14 +193,11 @@ async function enqueue(
       }),
     );
     return 0;
-  } finally {
-    await storage.close?.();
-  }
+  });
 }
 
-async function status(db: string) {
-  const storage = await openStorage(db);
-  try {
+function status(db: string) {
+  return withStorage(db, async (storage) => {
     const stats = await storage.stats(Date.now());
     const columns = ["waiting", "delayed", "active", "completed", "failed", "cancelled"] as const;
     console.log(`${"queue".padEnd(16)}${columns.map((c) => c.padStart(10)).join("")}  paused`);
@@ -208,32 +208,24 @@ async function status(db: string) {
     }
     if (stats.length === 0) console.log("(no jobs)");
     return 0;
-  } finally {
-    await storage.close?.();
-  }
+  });
 }
 
 /** `get ID`: the whole job as one JSON line, its lease token left out (as over HTTP). */
-async function get(args: string[], db: string) {
-  const [id, ...extra] = args;
-  if (id === undefined || extra.length > 0) throw new UsageError("get takes one job ID");
-  const storage = await openStorage(db);
-  try {
+function get(args: string[], db: string) {
+  const id = oneId("get", args);
+  return withStorage(db, async (storage) => {
     const job = await storage.get(id);
     if (!job) throw new JobNotFoundError(id);
     const { leaseToken: _, ...shown } = job;
     console.log(JSON.stringify(shown));
     return 0;
-  } finally {
-    await storage.close?.();
-  }
+  });
 }
 
-async function verb(command: "retry" | "cancel", args: string[], db: string) {
-  const [id, ...extra] = args;
-  if (id === undefined || extra.length > 0) throw new UsageError(`${command} takes one job ID`);
-  const storage = await openStorage(db);
-  try {
+function verb(command: "retry" | "cancel", args: string[], db: string) {
+  const id = oneId(command, args);
+  return withStorage(db, async (storage) => {
     const job =
       command === "retry"
         ? await storage.retry(id, Date.now())
@@ -247,9 +239,7 @@ async function verb(command: "retry" | "cancel", args: string[], db: string) {
       }),
     );
     return 0;
-  } finally {
-    await storage.close?.();
-  }
+  });
 }
 
 // Run when this file is the program, also through npm's bin symlink (compare real paths).
