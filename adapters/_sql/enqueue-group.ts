@@ -31,7 +31,8 @@ interface Pending {
  * Group commit for enqueues: the calls made in one turn of the microtask queue (64 concurrent
  * callers, say) are written in one transaction, and each call resolves once that transaction has
  * committed, so an enqueue that returned is still on disk. (A hand-off with nothing to wait for is
- * written at once instead, and a synchronous engine then answers it synchronously.) Calls keep their order (FIFO holds).
+ * written at once instead, and a synchronous engine then answers it synchronously.) Calls keep
+ * their order (FIFO holds).
  * Each job is stored with its own call's clock: calls with different `now`s go in as separate runs
  * of the same transaction. When a shared transaction fails, each call is tried alone, so one
  * caller's failure stays its own.

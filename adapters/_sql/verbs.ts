@@ -61,8 +61,9 @@ const JSON_COLUMNS = JOB_COLUMNS.map((column) =>
 
 /**
  * What a claim writes: a new attempt under a fresh lease, the previous one (if any) moved to the
- * `earlier_attempts` JSON array. Arguments: the claim's token (each row's is `token.seq`), the lease's
- * expiry, then `now` twice. (SET reads the row as it was, so the move sees the old last attempt.)
+ * `earlier_attempts` JSON array. Arguments: the claim's token (each row's is `token.seq`), the
+ * lease's expiry, then `now` twice. (SET reads the row as it was, so the move sees the old last
+ * attempt.)
  */
 const CLAIM_SET = `state = 'active', attempt = attempt + 1, lease_token = ? || '.' || seq,
   lease_expires_at = ?, updated_at = ?,
