@@ -85,6 +85,13 @@ export function libsqlStorage(options: LibsqlStorageOptions): LibsqlStorage {
       `[shiftwork] [libsql] options.durability: expected "normal" or "full"`,
     );
   }
+  const query = options.url === undefined ? undefined : localQuery(options.url);
+  if (query) {
+    // Dropping it would be worse than refusing it: `?mode=ro` would open the file read-write.
+    throw new ShiftworkError(
+      `[shiftwork] [libsql] options.url: a local file takes no query parameters (got "${query}"); set durability, busyTimeout or checkpoints in the options, or pass a database you opened`,
+    );
+  }
   const checkpoints = options.checkpoints ?? "background";
   if (checkpoints !== "background" && checkpoints !== "inline") {
     throw new ShiftworkError(
@@ -238,6 +245,13 @@ async function loadWatch(): Promise<WatchFolder | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** The query string (`?…`) of a local URL, or undefined when it has none or is remote. */
+function localQuery(url: string): string | undefined {
+  if (localPath(url) === undefined) return undefined;
+  const at = url.indexOf("?");
+  return at === -1 || at === url.length - 1 ? undefined : url.slice(at);
 }
 
 /** The file path of a local URL (`file:x.db`, `file:///abs/x.db`, `:memory:`), or undefined. */

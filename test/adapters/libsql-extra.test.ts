@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "libsql";
@@ -253,6 +253,40 @@ describe("libsql durability", () => {
       await storage.close?.();
     });
   }
+});
+
+describe("libsql options", () => {
+  it.each([
+    ["file:x.db?mode=ro", "?mode=ro"],
+    ["file:///tmp/x.db?mode=ro&cache=shared", "?mode=ro&cache=shared"],
+    ["file::memory:?cache=shared", "?cache=shared"],
+  ])("a local url with a query (%s) is refused, naming the field and the query", (url, query) => {
+    expect(() => libsqlStorage({ url })).toThrow(
+      `[shiftwork] [libsql] options.url: a local file takes no query parameters (got "${query}")`,
+    );
+  });
+
+  it("a read-only mode asked in the url never opens the file read-write", async () => {
+    const file = join(dir, "asked-ro.db");
+    const opened = Promise.resolve().then(() =>
+      libsqlStorage({ url: `file:${file}?mode=ro` }).migrate(),
+    );
+    await expect(opened).rejects.toThrow(/options\.url/);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("durability and checkpoints name the option and the values it takes", () => {
+    const url = `file:${join(dir, "opts.db")}`;
+    expect(() => libsqlStorage({ url, durability: "fast" as "full" })).toThrow(
+      '[shiftwork] [libsql] options.durability: expected "normal" or "full"',
+    );
+    expect(() => libsqlStorage({ url, checkpoints: "never" as "inline" })).toThrow(
+      '[shiftwork] [libsql] options.checkpoints: expected "background" or "inline"',
+    );
+    expect(() => libsqlStorage({} as { url: string })).toThrow(
+      /give one of url, client or database/,
+    );
+  });
 });
 
 describe("libsql start-up errors", () => {
