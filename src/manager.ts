@@ -211,7 +211,14 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
    * called while a graceful stop waits, it cuts the wait short (a second Ctrl+C).
    */
   stop(options?: { graceful?: boolean; timeout?: number | string }): Promise<void> {
-    const { graceful, timeout } = parseOrThrow(stopOptionsSchema, options, "stop options", "");
+    let parsed: { graceful: boolean; timeout?: number };
+    try {
+      parsed = parseOrThrow(stopOptionsSchema, options, "stop options", "");
+    } catch (error) {
+      // Rejected, not thrown: `stop(...).catch(...)` sees bad options too.
+      return Promise.reject(error);
+    }
+    const { graceful, timeout } = parsed;
     if (this.#stopping) {
       if (!graceful) this.#forceStop?.();
       return this.#stopping;
@@ -320,7 +327,8 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   }
 
   /** Jobs newest first, filtered by state, name or queue; pass `nextCursor` back for the next page. */
-  list(options: ListOptions = {}): Promise<JobPage> {
+  async list(options: ListOptions = {}): Promise<JobPage> {
+    // Async, so bad options reject like every other failure rather than throw at the call.
     const query = parseOrThrow(listOptionsSchema, options, "list options", "");
     return this.#call("list", () => this.#storage.list(query));
   }

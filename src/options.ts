@@ -121,10 +121,13 @@ export const listOptionsSchema: v.GenericSchema<ListOptions, ListQuery> = v.stri
   queue: v.optional(v.pipe(v.string(), noNul)),
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)), 50),
   cursor: v.optional(
-    v.union([
-      v.pipe(v.number(), v.integer(), v.minValue(0)),
-      v.pipe(v.string(), v.regex(/^\d{1,16}$/, "expected a cursor"), v.transform(Number)),
-    ]),
+    v.union(
+      [
+        v.pipe(v.number(), v.integer(), v.minValue(0)),
+        v.pipe(v.string(), v.regex(/^\d{1,16}$/), v.transform(Number)),
+      ],
+      "expected a cursor: the nextCursor of the previous page",
+    ),
   ),
 });
 

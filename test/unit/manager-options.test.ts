@@ -78,3 +78,59 @@ describe("createManager rejects a lease or heartbeat that is not a whole number 
     ).not.toThrow();
   });
 });
+
+describe("manager.list checks its filters, naming each", () => {
+  const manager = createManager({
+    storage: memoryStorage(),
+    scheduler: inlineScheduler(),
+    jobs: [ping],
+    workers: {},
+  });
+
+  it.each([
+    [{ state: "stuck" }, "state", /Expected \("waiting" \| .*\) but received "stuck"/],
+    [{ limit: 0 }, "limit", /Expected >=1/],
+    [{ cursor: "abc" }, "cursor", /^expected a cursor: the nextCursor of the previous page$/],
+    [{ cursor: -1 }, "cursor", /Expected >=0/],
+  ])("%j", async (options, path, message) => {
+    const error = (await manager
+      .list(options as never)
+      .catch((e: unknown) => e)) as ValidationError;
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.issues).toEqual([{ path, message: expect.stringMatching(message) }]);
+  });
+
+  it("a cursor as digits, as a URL carries it, is a cursor", async () => {
+    await expect(manager.list({ cursor: "12" })).resolves.toEqual({ jobs: [], nextCursor: null });
+  });
+});
+
+describe("bad options reject, never throw at the call", () => {
+  it("stop with an unknown option is a rejected promise naming it", async () => {
+    const manager = createManager({
+      storage: memoryStorage(),
+      scheduler: inlineScheduler(),
+      jobs: [ping],
+      workers: {},
+    });
+    let returned: Promise<void> | undefined;
+    expect(() => {
+      returned = manager.stop({ graceful: "yes" } as never);
+    }).not.toThrow();
+    await expect(returned).rejects.toThrow(/stop options: graceful: /);
+  });
+
+  it("list with a bad filter is a rejected promise", () => {
+    const manager = createManager({
+      storage: memoryStorage(),
+      scheduler: inlineScheduler(),
+      jobs: [ping],
+      workers: {},
+    });
+    let returned: Promise<unknown> | undefined;
+    expect(() => {
+      returned = manager.list({ limit: -1 });
+    }).not.toThrow();
+    return expect(returned).rejects.toThrow(/list options: limit: /);
+  });
+});
