@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * The `shiftwork` command: `start`, `enqueue`, `status`, `get`, `retry`, `cancel`.
+ * The `shiftwork` command: `start`, `enqueue`, `status`, `list`, `get`, `retry`, `cancel`.
  * @module
  */
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import * as v from "valibot";
 import { type LibsqlStorage, libsqlStorage } from "../../adapters/libsql.js";
 import {
   JobNotFoundError,
@@ -14,6 +15,8 @@ import {
   ValidationError,
 } from "../../src/errors.js";
 import { createManager } from "../../src/manager.js";
+import { listOptionsSchema } from "../../src/options.js";
+import type { JobRecord } from "../../src/ports.js";
 import { inlineScheduler } from "../inline.js";
 import { runStart } from "./_cli-start.js";
 import { jobsUrl, loadJobs } from "./_load-jobs.js";
@@ -23,6 +26,7 @@ const USAGE = `Usage:
   shiftwork start   [--jobs FILE] [--db URL] [--port N] [--host ADDR] [--workers name=N,...] [--token T]
   shiftwork enqueue NAME JSON [--jobs FILE] [--db URL] [--delay D] [--priority P] [--key K]
   shiftwork status  [--db URL]
+  shiftwork list    [--state S] [--name N] [--queue Q] [--limit N] [--cursor C] [--db URL]
   shiftwork get     ID [--db URL]
   shiftwork retry   ID [--db URL]
   shiftwork cancel  ID [--db URL]
@@ -40,6 +44,11 @@ const OPTIONS = {
   delay: { type: "string" },
   priority: { type: "string" },
   key: { type: "string" },
+  state: { type: "string" },
+  name: { type: "string" },
+  queue: { type: "string" },
+  limit: { type: "string" },
+  cursor: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -48,13 +57,14 @@ const FLAGS: Record<string, readonly string[]> = {
   start: ["jobs", "db", "port", "host", "workers", "token"],
   enqueue: ["jobs", "db", "delay", "priority", "key"],
   status: ["db"],
+  list: ["db", "state", "name", "queue", "limit", "cursor"],
   get: ["db"],
   retry: ["db"],
   cancel: ["db"],
 };
 
 /** The commands that take no arguments after their name (the others check their own). */
-const NO_ARGUMENTS = new Set(["start", "status"]);
+const NO_ARGUMENTS = new Set(["start", "status", "list"]);
 
 const parse = (args: string[]) =>
   parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
@@ -98,6 +108,8 @@ export async function main(argv: string[]): Promise<number> {
         return await enqueue(rest, values);
       case "status":
         return await status(values.db);
+      case "list":
+        return await list(values);
       case "get":
         return await get(rest, values.db);
       case "retry":
@@ -211,14 +223,56 @@ function status(db: string) {
   });
 }
 
-/** `get ID`: the whole job as one JSON line, its lease token left out (as over HTTP). */
+/** A job as `get` and `list` print it: one JSON line, its lease token left out (as over HTTP). */
+function printJob({ leaseToken: _, ...shown }: JobRecord): void {
+  console.log(JSON.stringify(shown));
+}
+
+/** `get ID`: the whole job. */
 function get(args: string[], db: string) {
   const id = oneId("get", args);
   return withStorage(db, async (storage) => {
     const job = await storage.get(id);
     if (!job) throw new JobNotFoundError(id);
-    const { leaseToken: _, ...shown } = job;
-    console.log(JSON.stringify(shown));
+    printJob(job);
+    return 0;
+  });
+}
+
+/**
+ * `list`: a page of jobs, newest first, one JSON line each (as `get` prints one). When more follow,
+ * stderr says which `--cursor` gives the next page, so stdout stays one job per line.
+ */
+function list(values: {
+  db: string;
+  state?: string;
+  name?: string;
+  queue?: string;
+  limit?: string;
+  cursor?: string;
+}) {
+  // Checked before the database is opened, as the HTTP API checks `GET /jobs`' query.
+  if (values.limit !== undefined && !/^\d+$/.test(values.limit)) {
+    throw new UsageError(`--limit: expected an integer from 1 to 1000, got "${values.limit}"`);
+  }
+  const parsed = v.safeParse(listOptionsSchema, {
+    ...(values.state === undefined ? {} : { state: values.state }),
+    ...(values.name === undefined ? {} : { name: values.name }),
+    ...(values.queue === undefined ? {} : { queue: values.queue }),
+    ...(values.limit === undefined ? {} : { limit: Number(values.limit) }),
+    ...(values.cursor === undefined ? {} : { cursor: values.cursor }),
+  });
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const flag = String((issue.path?.[0] as { key?: unknown } | undefined)?.key ?? "list");
+    throw new UsageError(`--${flag}: ${issue.message}`);
+  }
+  return withStorage(values.db, async (storage) => {
+    const page = await storage.list(parsed.output);
+    for (const job of page.jobs) printJob(job);
+    if (page.nextCursor !== null) {
+      console.error(`shiftwork: more jobs follow: add --cursor ${page.nextCursor}`);
+    }
     return 0;
   });
 }

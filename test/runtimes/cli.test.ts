@@ -69,6 +69,41 @@ describe("the shiftwork CLI", () => {
     expect(shown).not.toHaveProperty("leaseToken");
   }, 60_000);
 
+  it("list prints a page of jobs newest first, one JSON line each, filtered, and says how to get the next", async () => {
+    const listDb = `file:${join(dir, "list.db")}`;
+    const ids: string[] = [];
+    for (const [name, input] of [
+      ["quick", '{"to":"a@example.com"}'],
+      ["slow", "{}"],
+      ["quick", '{"to":"b@example.com"}'],
+    ] as const) {
+      const made = await cli(["enqueue", name, input, "--jobs", jobs, "--db", listDb]);
+      ids.push((JSON.parse(made.stdout) as { id: string }).id);
+    }
+    const lines = (stdout: string) =>
+      stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { id: string; name: string; input: unknown });
+    const all = await cli(["list", "--db", listDb]);
+    expect(all.code).toBe(0);
+    expect(lines(all.stdout).map((j) => j.id)).toEqual([...ids].reverse());
+    expect(all.stderr).toBe("");
+    expect(lines(all.stdout)[0]).toMatchObject({ name: "quick", input: { to: "b@example.com" } });
+    expect(lines(all.stdout)[0]).not.toHaveProperty("leaseToken");
+    const quick = await cli(["list", "--name", "quick", "--state", "waiting", "--db", listDb]);
+    expect(lines(quick.stdout).map((j) => j.id)).toEqual([ids[2], ids[0]]);
+    const first = await cli(["list", "--limit", "2", "--db", listDb]);
+    expect(lines(first.stdout).map((j) => j.id)).toEqual([ids[2], ids[1]]);
+    const cursor = /add --cursor (\d+)/.exec(first.stderr)?.[1];
+    expect(cursor).toBeDefined();
+    const next = await cli(["list", "--limit", "2", "--cursor", String(cursor), "--db", listDb]);
+    expect(lines(next.stdout).map((j) => j.id)).toEqual([ids[0]]);
+    expect(next.stderr).toBe("");
+    const none = await cli(["list", "--queue", "elsewhere", "--db", listDb]);
+    expect({ code: none.code, stdout: none.stdout }).toEqual({ code: 0, stdout: "" });
+  }, 60_000);
+
   it("bad input exits non-zero with a clear message and stores nothing", async () => {
     const before = (await cli(["status", "--db", db])).stdout;
     const cases: [string[], number, RegExp][] = [
@@ -102,6 +137,20 @@ describe("the shiftwork CLI", () => {
       [["status", "--key", "k"], 2, /status does not take --key/],
       [["retry", "1", "--jobs", "x.ts"], 2, /retry does not take --jobs/],
       [["enqueue", "quick", "{}", "--port", "5"], 2, /enqueue does not take --port/],
+      [
+        ["list", "--state", "stuck"],
+        2,
+        /--state: Invalid type: Expected .*"waiting".* but received "stuck"/,
+      ],
+      [["list", "--limit", "0"], 2, /--limit: Invalid value: Expected >=1/],
+      [["list", "--limit", "ten"], 2, /--limit: expected an integer from 1 to 1000, got "ten"/],
+      [
+        ["list", "--cursor", "abc"],
+        2,
+        /--cursor: expected a cursor: the nextCursor of the previous page/,
+      ],
+      [["list", "extra"], 2, /list takes no arguments/],
+      [["list", "--key", "k"], 2, /list does not take --key/],
     ];
     for (const [args, code, message] of cases) {
       const needsJobs = (args[0] === "enqueue" || args[0] === "start") && !args.includes("--jobs");
