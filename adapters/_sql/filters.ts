@@ -38,8 +38,7 @@ export interface FilterSql {
  * correct, but no longer independent of their number. The Manager never claims that way.
  */
 export function filterSql({ queues = [], names = [] }: ClaimFilter): FilterSql {
-  const byName =
-    queues.length !== 1 && (names.length === 1 || (names.length > 1 && !queues.length));
+  const byName = walksByName(queues, names);
   const key = byName ? "name" : "queue";
   const values = { queue: queues, name: names };
   let sql = "";
@@ -67,6 +66,17 @@ export function filterSql({ queues = [], names = [] }: ClaimFilter): FilterSql {
     single: values[key].length === 1,
   };
 }
+
+/** Whether a filter's queries walk the ready index by name; the others walk the one by queue. */
+const walksByName = (queues: readonly string[], names: readonly string[]) =>
+  queues.length !== 1 && (names.length === 1 || (names.length > 1 && !queues.length));
+
+/**
+ * Whether a filter's queries walk the ready index by queue, which the first of them makes (see
+ * `QUEUE_READY_INDEX` in schema.ts).
+ */
+export const needsQueueIndex = ({ queues = [], names = [] }: ClaimFilter): boolean =>
+  !walksByName(queues, names);
 
 /**
  * `min(run_at)` of the ready jobs of a filter, as a scalar subquery. With one key it visits each

@@ -38,5 +38,3 @@ CREATE UNIQUE INDEX shiftwork_jobs_key ON shiftwork_jobs (key)
 CREATE INDEX shiftwork_jobs_leases ON shiftwork_jobs (lease_expires_at) WHERE state = 'active';
 
 CREATE INDEX shiftwork_jobs_ready_by_name ON shiftwork_jobs (name, priority, run_at, seq) WHERE state = 'waiting';
-
-CREATE INDEX shiftwork_jobs_ready_by_queue ON shiftwork_jobs (queue, priority, run_at, seq) WHERE state = 'waiting';

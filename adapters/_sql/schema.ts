@@ -69,6 +69,16 @@ const LAST_ATTEMPT_COLUMNS = [
   "last_error TEXT",
 ];
 
+/**
+ * The ready index by queue, from migration 5 on made by the first claim, wake-up or hand-off of a
+ * queue group on the database (see `queueIndexed` in storage.ts), not by a migration. Every
+ * enqueue and claim writes an entry in each ready index there is, and a database whose Managers
+ * claim by job name alone never reads this one: without it a one-job enqueue writes one B-tree
+ * page fewer (about a fifth of its time on a file). Made once, it stays.
+ */
+export const QUEUE_READY_INDEX = `CREATE INDEX IF NOT EXISTS shiftwork_jobs_ready_by_queue
+  ON shiftwork_jobs (queue, priority, run_at, seq) WHERE state = 'waiting'`;
+
 /** Migrations in order; migration N brings the schema to version N. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
   [
@@ -117,6 +127,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
      WHERE json_array_length(attempts) > 0`,
     "ALTER TABLE shiftwork_jobs RENAME COLUMN attempts TO earlier_attempts",
   ],
+  // 5: the ready index by queue is made when a queue group first needs it (QUEUE_READY_INDEX).
+  ["DROP INDEX shiftwork_jobs_ready_by_queue"],
 ];
 
 /** The schema version this code writes and reads. */

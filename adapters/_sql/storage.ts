@@ -13,6 +13,7 @@ import {
   checkResults,
 } from "../../src/port-schemas.js";
 import {
+  type ClaimFilter,
   type EnqueueClaim,
   type EnqueueResult,
   isPromise,
@@ -21,6 +22,7 @@ import {
 } from "../../src/ports.js";
 import type { SqlEngine, Verb } from "./driver.js";
 import { type EnqueueRun, enqueueGroup } from "./enqueue-group.js";
+import { needsQueueIndex } from "./filters.js";
 import { type IdCodec, sqlVerbs } from "./verbs.js";
 
 /** Ids are the sequence number as a decimal string. */
@@ -70,6 +72,24 @@ export function sqlStorage(
         });
   };
   const grouped = options.groupEnqueues ? enqueueGroup(writeRuns) : undefined;
+  /**
+   * Whether this storage made sure the ready index by queue exists. The first query of a filter
+   * that walks it (a queue group's claim, wake-up or hand-off) makes it, in a write of its own;
+   * nothing drops it after, so later ones skip the check.
+   */
+  let queueIndexed = false;
+  /** Runs `next` (a port answer: a value, or a promise of one) once the filters' indexes exist. */
+  const indexedFor = <T>(filters: readonly ClaimFilter[], next: () => T): T => {
+    if (queueIndexed || !filters.some(needsQueueIndex)) return next();
+    // A promise of `next()`'s promise is a promise of its value: still an answer of type T.
+    return maybeThen(
+      write(() => verbs.makeQueueIndex()),
+      () => {
+        queueIndexed = true;
+        return next();
+      },
+    ) as T;
+  };
   return {
     name: engine.name,
     engine,
@@ -77,11 +97,14 @@ export function sqlStorage(
     enqueue(jobs, now, claim) {
       const checked = checkNewJobs(jobs, now);
       const handOff = checkEnqueueClaim(claim);
-      return grouped ? grouped(checked, now, handOff) : writeJobs(checked, now, handOff);
+      const enqueue = () =>
+        grouped ? grouped(checked, now, handOff) : writeJobs(checked, now, handOff);
+      // Only a hand-off walks a ready index; a plain enqueue skips the check altogether.
+      return handOff ? indexedFor([handOff], enqueue) : enqueue();
     },
     claim(request) {
       const checked = checkClaim(request);
-      return write(() => verbs.claim(checked));
+      return indexedFor([checked], () => write(() => verbs.claim(checked)));
     },
     extendLeases(leases, leaseMs, now) {
       const checked = checkLeases(leases, leaseMs, now);
@@ -94,10 +117,12 @@ export function sqlStorage(
     recordAndClaim(results, requests, now) {
       const checked = checkResults(results, now);
       const claims = checkClaims(requests);
-      return write(function* () {
-        const written = yield* verbs.record(checked, now);
-        return { written, claimed: yield* verbs.claimEach(claims) };
-      });
+      return indexedFor(claims, () =>
+        write(function* () {
+          const written = yield* verbs.record(checked, now);
+          return { written, claimed: yield* verbs.claimEach(claims) };
+        }),
+      );
     },
     rescueExpired(now) {
       checkNow(now, "rescueExpired");
@@ -135,7 +160,7 @@ export function sqlStorage(
     },
     nextWakeAt(filter) {
       const checked = checkFilter(filter);
-      return read(() => verbs.nextWakeAt(checked));
+      return indexedFor([checked], () => read(() => verbs.nextWakeAt(checked)));
     },
     close: () => engine.close?.(),
   };

@@ -20,7 +20,7 @@ import { emptyQueueStats, matchesFilter, newJobRecord } from "../../src/ports.js
 import { type Query, q, type SqlValue, type Verb } from "./driver.js";
 import { filterSql, placeholders, readyWakeSql } from "./filters.js";
 import { JOB_COLUMNS, json, rowToJob, valuesToJob } from "./rows.js";
-import { MIGRATIONS, SCHEMA_VERSION } from "./schema.js";
+import { MIGRATIONS, QUEUE_READY_INDEX, SCHEMA_VERSION } from "./schema.js";
 
 /** How ids map to sequence numbers; a Durable Object prefixes its queue, say. */
 export interface IdCodec {
@@ -363,6 +363,11 @@ export function sqlVerbs(codec: IdCodec) {
           String(SCHEMA_VERSION),
         );
       }
+    },
+
+    /** Makes the ready index by queue unless it exists (see `QUEUE_READY_INDEX`). */
+    *makeQueueIndex(): Verb<void> {
+      yield q(QUEUE_READY_INDEX);
     },
 
     *enqueue(jobs: readonly NewJob[], now: number, claim?: EnqueueClaim): Verb<EnqueueResult[]> {

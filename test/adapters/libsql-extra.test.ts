@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "libsql";
-import type { NewJob } from "shiftwork";
+import type { NewJob, Storage } from "shiftwork";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { newJob, T0 } from "shiftwork/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -73,8 +73,9 @@ const CURRENT_INDEXES = [
   "shiftwork_jobs_key",
   "shiftwork_jobs_leases",
   "shiftwork_jobs_ready_by_name",
-  "shiftwork_jobs_ready_by_queue",
 ];
+/** The indexes once a queue group has claimed, woken or handed off (see `QUEUE_READY_INDEX`). */
+const QUEUE_GROUP_INDEXES = [...CURRENT_INDEXES, "shiftwork_jobs_ready_by_queue"];
 
 describe("libsql schema upgrade", () => {
   it("a version 1 file keeps its jobs, ids and indexes, and numbers new jobs after them", async () => {
@@ -103,7 +104,7 @@ describe("libsql schema upgrade", () => {
     expect(indexesOf(file)).toEqual(CURRENT_INDEXES);
   });
 
-  it("a version 2 file gets the ready indexes by name and by queue, and claims its ready jobs through them in order", async () => {
+  it("a version 2 file gets the ready index by name, the one by queue at a queue group's first query, and claims its ready jobs through them in order", async () => {
     const file = join(dir, "v2.db");
     const db = schemaDatabase(file, 2);
     const insert = db.prepare(
@@ -122,7 +123,9 @@ describe("libsql schema upgrade", () => {
     await storage.migrate();
     expect(indexesOf(file)).toEqual(CURRENT_INDEXES);
     expect(await storage.nextWakeAt({ names: ["a"] })).toBe(T0 - 2000);
+    expect(indexesOf(file)).toEqual(CURRENT_INDEXES);
     expect(await storage.nextWakeAt({ queues: ["q1"], names: ["a", "b"] })).toBe(T0 - 1000);
+    expect(indexesOf(file)).toEqual(QUEUE_GROUP_INDEXES);
     const claim = (filter: object) =>
       storage.claim({ limit: 5, leaseMs: 1000, now: T0, ...filter });
     expect((await claim({ names: ["a"] })).map((j) => j.id)).toEqual(["2", "1"]);
@@ -205,6 +208,91 @@ describe("libsql schema upgrade", () => {
     expect(await storage.prune({ before: T0, states: ["cancelled"] })).toBe(1);
     expect(await storage.get("3")).toBeNull();
     await storage.close?.();
+  });
+});
+
+describe("libsql ready index by queue, made on demand", () => {
+  /** A storage over `file` whose connection counts the statements that make an index. */
+  function counted(file: string) {
+    const db = new Database(file);
+    let made = 0;
+    const database = {
+      prepare(sql: string) {
+        const statement = db.prepare(sql);
+        if (!sql.startsWith("CREATE INDEX IF NOT EXISTS")) return statement;
+        return new Proxy(statement, {
+          get(target, key) {
+            const value = Reflect.get(target, key);
+            if (key !== "run") return typeof value === "function" ? value.bind(target) : value;
+            return (args: unknown[]) => {
+              made++;
+              return target.run(args);
+            };
+          },
+        });
+      },
+      exec: (sql: string) => db.exec(sql),
+      close: () => db.close(),
+    };
+    return { storage: libsqlStorage({ database, path: file }), made: () => made };
+  }
+  const byQueue = { queues: ["default"], names: [newJob().name] };
+
+  it("a database claimed, woken and enqueued by job name alone never gets it", async () => {
+    const file = join(dir, "by-name.db");
+    const { storage, made } = counted(file);
+    await storage.migrate();
+    const filter = { names: [newJob().name] };
+    await storage.enqueue([newJob(), newJob()], T0);
+    expect(await storage.nextWakeAt(filter)).toBe(T0);
+    expect(await storage.claim({ ...filter, limit: 1, leaseMs: 1000, now: T0 })).toHaveLength(1);
+    await storage.enqueue([newJob()], T0, { ...filter, leaseMs: 1000 });
+    await storage.close?.();
+    expect({ made: made(), indexes: indexesOf(file) }).toEqual({
+      made: 0,
+      indexes: CURRENT_INDEXES,
+    });
+  });
+
+  it.each([
+    ["a claim", (s: Storage) => s.claim({ ...byQueue, limit: 5, leaseMs: 1000, now: T0 })],
+    ["a wake-up", (s: Storage) => s.nextWakeAt(byQueue)],
+    ["a hand-off", (s: Storage) => s.enqueue([newJob()], T0, { ...byQueue, leaseMs: 1000 })],
+    [
+      "a claim with results",
+      (s: Storage) =>
+        s.recordAndClaim?.([], [{ ...byQueue, limit: 5, leaseMs: 1000, now: T0 }], T0),
+    ],
+  ])("a queue group's first query, %s, makes it once, and the walk uses it", async (_, first) => {
+    const file = join(dir, "by-queue.db");
+    const { storage, made } = counted(file);
+    await storage.migrate();
+    await storage.enqueue([newJob({ runAt: T0 - 1 }), newJob()], T0);
+    await first(storage);
+    expect(indexesOf(file)).toEqual(QUEUE_GROUP_INDEXES);
+    await storage.claim({ ...byQueue, limit: 5, leaseMs: 1000, now: T0 });
+    await storage.nextWakeAt(byQueue);
+    await storage.close?.();
+    expect(made()).toBe(1);
+  });
+
+  it("another handle's queue group makes it under a handle that claims by name, which goes on", async () => {
+    const file = join(dir, "two-handles.db");
+    const byName = libsqlStorage({ url: `file:${file}` });
+    const other = libsqlStorage({ url: `file:${file}` });
+    await byName.migrate();
+    await other.migrate();
+    const filter = { names: [newJob().name], limit: 1, leaseMs: 1000, now: T0 };
+    await byName.enqueue([newJob(), newJob(), newJob()], T0);
+    expect(await byName.claim(filter)).toHaveLength(1);
+    expect(await other.claim({ ...byQueue, limit: 1, leaseMs: 1000, now: T0 })).toHaveLength(1);
+    expect(indexesOf(file)).toEqual(QUEUE_GROUP_INDEXES);
+    expect(await byName.claim(filter)).toHaveLength(1);
+    const [more] = await byName.enqueue([newJob()], T0);
+    expect(more?.created).toBe(true);
+    expect((await byName.claim({ ...byQueue, limit: 5, leaseMs: 1000, now: T0 })).length).toBe(1);
+    await byName.close?.();
+    await other.close?.();
   });
 });
 
@@ -378,6 +466,8 @@ function plannedVerbs() {
     return exec({ sql, args });
   };
   runVerbSync(verbs.migrate(), exec);
+  // As the storage does before a queue group's first query.
+  runVerbSync(verbs.makeQueueIndex(), exec);
   /**
    * The plan lines that read the jobs table itself or sort: "SEARCH shiftwork_jobs" naming no
    * index reads the table (a `state IN (...)` matches no partial index), as bad as a scan. The
