@@ -1,4 +1,5 @@
 import { libsqlStorage } from "../../adapters/libsql.js";
+import { ShiftworkError } from "../../src/errors.js";
 import type { JobEvent, ManagerErrorEvent } from "../../src/events.js";
 import { createApp } from "../../src/http/app.js";
 import { createManager } from "../../src/manager.js";
@@ -113,16 +114,25 @@ export async function runStart(options: StartOptions): Promise<number> {
       `shiftwork: --workers ${key}: no job is named "${key}" and none goes to queue "${key}" by default; these Workers take only jobs enqueued with queue "${key}"`,
     );
   }
-  const server = await listen(
-    createApp(manager, {
-      ...(options.token ? { token: options.token } : {}),
-      // On loopback, answer only to loopback names: a page on another site cannot reach this
-      // server through a DNS name that resolves to 127.0.0.1 (DNS rebinding).
-      ...(LOOPBACK.has(options.host) ? { hosts: ["localhost", "127.0.0.1", "[::1]"] } : {}),
-    }),
-    options.host,
-    port,
-  );
+  const app = createApp(manager, {
+    ...(options.token ? { token: options.token } : {}),
+    // On loopback, answer only to loopback names: a page on another site cannot reach this
+    // server through a DNS name that resolves to 127.0.0.1 (DNS rebinding).
+    ...(LOOPBACK.has(options.host) ? { hosts: ["localhost", "127.0.0.1", "[::1]"] } : {}),
+  });
+  let server: Awaited<ReturnType<typeof listen>>;
+  try {
+    server = await listen(app, options.host, port);
+  } catch (error) {
+    // The port is taken, say. The started Manager would otherwise keep this process claiming
+    // jobs with no API and no word: stop it at once (the jobs it began go back, their attempts
+    // unspent), and the CLI exits 1.
+    await manager.stop({ graceful: false });
+    throw new ShiftworkError(
+      `cannot listen on ${options.host}:${port}: ${(error as Error)?.message ?? error}`,
+      { cause: error },
+    );
+  }
   line(
     `shiftwork: listening on http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${server.port}; Ctrl+C stops`,
   );

@@ -121,22 +121,25 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);
     if (error instanceof ValidationError) {
-      console.error(`shiftwork: ${error.message}`);
+      console.error(`shiftwork: ${unprefixed(error.message)}`);
       for (const issue of error.issues) console.error(`  ${issue.path}: ${issue.message}`);
       return 2;
     }
     if (error instanceof UnknownJobError) {
-      console.error(`shiftwork: ${error.message}`);
+      console.error(`shiftwork: ${unprefixed(error.message)}`);
       return 2;
     }
     if (error instanceof ShiftworkError) {
-      console.error(`shiftwork: ${error.message}`);
+      console.error(`shiftwork: ${unprefixed(error.message)}`);
       return 1;
     }
     console.error(`shiftwork: ${(error as Error).message ?? error}`);
     return 1;
   }
 }
+
+/** A library message without its `[shiftwork] ` tag: the CLI's own `shiftwork: ` says it already. */
+const unprefixed = (message: string) => message.replace(/^\[shiftwork\] /, "");
 
 function usage(message: string): number {
   console.error(`shiftwork: ${message}\n\n${USAGE}`);

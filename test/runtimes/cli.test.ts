@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -205,6 +206,42 @@ describe("the shiftwork CLI", () => {
       const [, waiting, , active, completed] =
         row.exec((await cli(["status", "--db", `file:${file}`])).stdout) ?? [];
       expect({ waiting, active, completed }).toEqual({ waiting: "0", active: "0", completed: "3" });
+    }, 60_000);
+  }
+
+  for (const runtime of ["node", "bun"] as const) {
+    it(`start (${runtime}) on a port in use exits 1 at once, saying so, and leaves the database's jobs waiting`, async () => {
+      const blocker = createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+      const { port } = blocker.address() as AddressInfo;
+      const file = join(dir, `port-taken-${runtime}.db`);
+      const made = await cli(["enqueue", "slow", "{}", "--jobs", jobs, "--db", `file:${file}`]);
+      expect(made.code).toBe(0);
+      try {
+        const host = startHost(
+          ["--jobs", jobs, "--db", `file:${file}`, "--workers", "slow=1", "--port", String(port)],
+          runtime,
+        );
+        const code = await Promise.race([
+          host.exited,
+          new Promise((resolve) => setTimeout(() => resolve("still running"), 20_000)),
+        ]);
+        if (code === "still running") host.child.kill("SIGKILL");
+        expect({ code, output: host.output() }).toMatchObject({
+          code: 1,
+          output: expect.stringMatching(
+            new RegExp(`\nshiftwork: cannot listen on 127\\.0\\.0\\.1:${port}: `),
+          ),
+        });
+      } finally {
+        blocker.close();
+      }
+      const row = /^default\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(
+        (await cli(["status", "--db", `file:${file}`])).stdout,
+      );
+      // The job that runs until aborted is waiting again (released, or never claimed), not active
+      // under a lease nobody renews.
+      expect(row?.slice(1)).toEqual(["1", "0", "0", "0"]);
     }, 60_000);
   }
 
