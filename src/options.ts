@@ -4,9 +4,13 @@ import { noNul, queueNameSchema } from "./port-schemas.js";
 import type { JobState, ListQuery } from "./ports.js";
 import { attemptCountSchema } from "./retry.js";
 
+/** What `runAt` takes, in the words of its one error (a union's own would say "string or Date"). */
+const RUN_AT =
+  "expected an ISO 8601 date-time with its time zone, such as 2026-01-31T12:00:00Z, or a Date";
+
 const isoDate: v.GenericSchema<string, number> = v.pipe(
   v.string(),
-  v.isoTimestamp("expected an ISO 8601 date-time such as 2026-01-31T12:00:00Z"),
+  v.isoTimestamp(RUN_AT),
   v.transform((text) => Date.parse(text)),
 );
 
@@ -40,14 +44,17 @@ export interface ParsedEnqueueOptions {
 export const enqueueOptionEntries = {
   delay: v.optional(durationSchema),
   runAt: v.optional(
-    v.union([
-      isoDate,
-      v.pipe(
-        v.date(),
-        v.check((d) => !Number.isNaN(d.getTime()), "invalid date"),
-        v.transform((d) => d.getTime()),
-      ),
-    ]),
+    v.union(
+      [
+        isoDate,
+        v.pipe(
+          v.date(),
+          v.check((d) => !Number.isNaN(d.getTime()), "invalid date"),
+          v.transform((d) => d.getTime()),
+        ),
+      ],
+      RUN_AT,
+    ),
   ),
   priority: v.optional(
     v.pipe(v.number(), v.integer(), v.minValue(-1_000_000), v.maxValue(1_000_000)),

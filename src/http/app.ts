@@ -2,14 +2,14 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type * as v from "valibot";
 import type { EnqueueItem } from "../_enqueue.js";
-import { JobNotFoundError } from "../errors.js";
+import { JobNotFoundError, ValidationError } from "../errors.js";
 import type { LiveEvent } from "../events.js";
 import type { EnqueueOptions } from "../options.js";
 import type { JobRecord, QueueStats } from "../ports.js";
 import { dashboard } from "./dashboard/routes.js";
 import { guard } from "./guard.js";
 import { openApiDocument } from "./openapi.js";
-import { check, errorResponse, fail, publicJob, readJson } from "./respond.js";
+import { ApiError, check, errorResponse, fail, publicJob, readJson } from "./respond.js";
 import {
   batchRequestSchema,
   eventsQuerySchema,
@@ -72,6 +72,21 @@ function split(body: v.InferInput<typeof jobRequestSchema>): EnqueueItem {
 }
 
 /**
+ * Runs a Manager call made from the query or the path rather than a body: a `ValidationError` it
+ * throws names its fields where the request had them (`query.cursor`, `path.queue`), not
+ * `body.…` as `errorResponse` would for an enqueue.
+ */
+async function named<T>(where: "query" | "path", call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const issues = error.issues.map((issue) => ({ ...issue, path: `${where}.${issue.path}` }));
+    throw new ApiError(400, error.message, issues);
+  }
+}
+
+/**
  * The HTTP API over a Manager, as a hono app: serve it with `serve` on Node, `Bun.serve` on Bun, or
  * as a Worker's `fetch`. Every body and query is checked with valibot; nothing is stored for a
  * rejected request. See `GET /openapi.json` for the routes.
@@ -113,7 +128,7 @@ export function createApp(manager: ManagerLike, options: AppOptions = {}): Hono 
   app.get("/jobs", async (c) => {
     const checked = check(listQuerySchema, c.req.query(), "query");
     if (!checked.ok) return checked.response;
-    const page = await manager.list(checked.value);
+    const page = await named("query", () => manager.list(checked.value));
     return c.json({
       jobs: page.jobs.map(publicJob),
       nextCursor: page.nextCursor === null ? null : String(page.nextCursor),
@@ -132,11 +147,11 @@ export function createApp(manager: ManagerLike, options: AppOptions = {}): Hono 
   );
   app.get("/queues", async (c) => c.json(await manager.stats()));
   app.post("/queues/:queue/pause", async (c) => {
-    await manager.pause(c.req.param("queue"));
+    await named("path", () => manager.pause(c.req.param("queue")));
     return c.json({ queue: c.req.param("queue"), paused: true });
   });
   app.post("/queues/:queue/resume", async (c) => {
-    await manager.resume(c.req.param("queue"));
+    await named("path", () => manager.resume(c.req.param("queue")));
     return c.json({ queue: c.req.param("queue"), paused: false });
   });
   app.get("/workers", (c) => c.json((manager.workers?.() ?? []).map((w) => w.toJSON())));

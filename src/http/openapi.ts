@@ -90,8 +90,15 @@ export const OPERATIONS: readonly Operation[] = [
     path: "/queues/{queue}/pause",
     summary: "Pause a queue in every process",
     ok: [200, paused],
+    errors: [400],
   },
-  { method: "post", path: "/queues/{queue}/resume", summary: "Resume a queue", ok: [200, paused] },
+  {
+    method: "post",
+    path: "/queues/{queue}/resume",
+    summary: "Resume a queue",
+    ok: [200, paused],
+    errors: [400],
+  },
   {
     method: "get",
     path: "/workers",

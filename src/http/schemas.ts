@@ -44,7 +44,7 @@ export const listQuerySchema = v.strictObject({
   limit: v.optional(
     v.pipe(
       v.string(),
-      v.regex(/^\d{1,4}$/, "expected a whole number"),
+      v.regex(/^\d{1,4}$/, "expected a whole number from 1 to 200"),
       v.transform(Number),
       v.minValue(1),
       v.maxValue(200),

@@ -151,6 +151,61 @@ describe("HTTP API (app.request, memory adapter)", () => {
     expect((await app.request("/jobs?limit=5000")).status).toBe(400);
   });
 
+  it("a 400 names each field where the request had it, in the words of what it takes", async () => {
+    const app = createApp(manager);
+    const issues = async (response: Response | Promise<Response>) => {
+      const answer = await response;
+      const body = (await answer.json()) as { error: { issues?: unknown[] } };
+      return { status: answer.status, issues: body.error.issues };
+    };
+    const runAt =
+      /^expected an ISO 8601 date-time with its time zone, such as 2026-01-31T12:00:00Z, or a Date$/;
+    const cases: [Response | Promise<Response>, string, RegExp][] = [
+      // The query's own schema passes any cursor (a Worker fans out over several); the Manager's
+      // refusal still names the query.
+      [app.request("/jobs?cursor=zzz"), "query.cursor", /^expected a cursor: the nextCursor/],
+      [app.request("/jobs?limit=100000"), "query.limit", /^expected a whole number from 1 to 200$/],
+      [
+        app.request("/queues/bad%20name/pause", { method: "POST" }),
+        "path.queue",
+        /letters, digits/,
+      ],
+      [
+        app.request("/queues/bad%20name/resume", { method: "POST" }),
+        "path.queue",
+        /letters, digits/,
+      ],
+      [
+        app.request(
+          "/jobs",
+          json({
+            name: "email.send",
+            input: { to: "a@example.com" },
+            runAt: "2026-12-01T10:00:00",
+          }),
+        ),
+        "body.runAt",
+        runAt,
+      ],
+      [
+        app.request(
+          "/jobs",
+          json({ name: "email.send", input: { to: "a@example.com" }, runAt: 1795992523706 }),
+        ),
+        "body.runAt",
+        runAt,
+      ],
+    ];
+    for (const [response, path, message] of cases) {
+      expect(await issues(response)).toEqual({
+        status: 400,
+        issues: [{ path, message: expect.stringMatching(message) }],
+      });
+    }
+    expect(await count()).toBe(0);
+    expect(await manager.stats()).toEqual([]);
+  });
+
   it("cancel, retry, pause, resume, queues, stats, workers, health", async () => {
     const app = createApp(manager);
     const job = await manager.enqueue(email, { to: "a@example.com" });
