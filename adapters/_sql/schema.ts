@@ -71,7 +71,7 @@ const LAST_ATTEMPT_COLUMNS = [
 
 /**
  * The ready index by queue, from migration 5 on made by the first claim, wake-up or hand-off of a
- * queue group on the database (see `queueIndexed` in storage.ts), not by a migration. Every
+ * queue group on the database (see `writeIndexed` in storage.ts), not by a migration. Every
  * enqueue and claim writes an entry in each ready index there is, and a database whose Managers
  * claim by job name alone never reads this one: without it a one-job enqueue writes one B-tree
  * page fewer (about a fifth of its time on a file). Made once, it stays.

@@ -55,41 +55,50 @@ export function sqlStorage(
   const verbs = sqlVerbs(codec);
   const write = <T>(verb: () => Verb<T>) => engine.transaction("write", verb);
   const read = <T>(verb: () => Verb<T>) => engine.transaction("read", verb);
-  const writeJobs = (jobs: readonly NewJob[], now: number, claim?: EnqueueClaim) =>
+  /**
+   * Whether this storage made sure the ready index by queue exists. The first claim, wake-up or
+   * hand-off of a filter that walks it (a queue group's) makes it first, in its own transaction,
+   * which is a write then; nothing drops it after, so later ones skip the check.
+   */
+  let queueIndexed = false;
+  /** Whether a query of `filters` must make the ready index by queue first. */
+  const unindexed = (filters: readonly ClaimFilter[]) =>
+    !queueIndexed && filters.some(needsQueueIndex);
+  /**
+   * Runs `verb` in a write that first makes the ready index by queue: one transaction, so the call
+   * keeps its place among this storage's others on an engine that queues them.
+   */
+  const writeIndexed = <T>(verb: () => Verb<T>) =>
+    maybeThen(
+      write(function* () {
+        yield* verbs.makeQueueIndex();
+        return yield* verb();
+      }),
+      (value) => {
+        queueIndexed = true;
+        return value;
+      },
+    );
+  const writeJobs = (jobs: readonly NewJob[], now: number, claim?: EnqueueClaim) => {
+    const verb = () => verbs.enqueue(jobs, now, claim);
+    if (claim && unindexed([claim])) return writeIndexed(verb);
     // One job without a key is one INSERT (its hand-off included): no transaction around it where
     // the engine allows.
-    jobs.length === 1 && jobs[0]?.key === null && engine.single
-      ? engine.single(() => verbs.enqueue(jobs, now, claim))
-      : write(() => verbs.enqueue(jobs, now, claim));
+    return jobs.length === 1 && jobs[0]?.key === null && engine.single
+      ? engine.single(verb)
+      : write(verb);
+  };
   const writeRuns = (runs: EnqueueRun[]) => {
     const [run] = runs as [EnqueueRun];
     return runs.length === 1
       ? maybeThen(writeJobs(run.jobs, run.now, run.claim), (r) => [r])
-      : write(function* () {
+      : (runs.some((r) => r.claim && unindexed([r.claim])) ? writeIndexed : write)(function* () {
           const out: EnqueueResult[][] = [];
           for (const { jobs, now, claim } of runs) out.push(yield* verbs.enqueue(jobs, now, claim));
           return out;
         });
   };
   const grouped = options.groupEnqueues ? enqueueGroup(writeRuns) : undefined;
-  /**
-   * Whether this storage made sure the ready index by queue exists. The first query of a filter
-   * that walks it (a queue group's claim, wake-up or hand-off) makes it, in a write of its own;
-   * nothing drops it after, so later ones skip the check.
-   */
-  let queueIndexed = false;
-  /** Runs `next` (a port answer: a value, or a promise of one) once the filters' indexes exist. */
-  const indexedFor = <T>(filters: readonly ClaimFilter[], next: () => T): T => {
-    if (queueIndexed || !filters.some(needsQueueIndex)) return next();
-    // A promise of `next()`'s promise is a promise of its value: still an answer of type T.
-    return maybeThen(
-      write(() => verbs.makeQueueIndex()),
-      () => {
-        queueIndexed = true;
-        return next();
-      },
-    ) as T;
-  };
   return {
     name: engine.name,
     engine,
@@ -97,14 +106,12 @@ export function sqlStorage(
     enqueue(jobs, now, claim) {
       const checked = checkNewJobs(jobs, now);
       const handOff = checkEnqueueClaim(claim);
-      const enqueue = () =>
-        grouped ? grouped(checked, now, handOff) : writeJobs(checked, now, handOff);
-      // Only a hand-off walks a ready index; a plain enqueue skips the check altogether.
-      return handOff ? indexedFor([handOff], enqueue) : enqueue();
+      return grouped ? grouped(checked, now, handOff) : writeJobs(checked, now, handOff);
     },
     claim(request) {
       const checked = checkClaim(request);
-      return indexedFor([checked], () => write(() => verbs.claim(checked)));
+      const verb = () => verbs.claim(checked);
+      return unindexed([checked]) ? writeIndexed(verb) : write(verb);
     },
     extendLeases(leases, leaseMs, now) {
       const checked = checkLeases(leases, leaseMs, now);
@@ -117,12 +124,11 @@ export function sqlStorage(
     recordAndClaim(results, requests, now) {
       const checked = checkResults(results, now);
       const claims = checkClaims(requests);
-      return indexedFor(claims, () =>
-        write(function* () {
-          const written = yield* verbs.record(checked, now);
-          return { written, claimed: yield* verbs.claimEach(claims) };
-        }),
-      );
+      const verb = function* () {
+        const written = yield* verbs.record(checked, now);
+        return { written, claimed: yield* verbs.claimEach(claims) };
+      };
+      return unindexed(claims) ? writeIndexed(verb) : write(verb);
     },
     rescueExpired(now) {
       checkNow(now, "rescueExpired");
@@ -160,7 +166,8 @@ export function sqlStorage(
     },
     nextWakeAt(filter) {
       const checked = checkFilter(filter);
-      return indexedFor([checked], () => read(() => verbs.nextWakeAt(checked)));
+      const verb = () => verbs.nextWakeAt(checked);
+      return unindexed([checked]) ? writeIndexed(verb) : read(verb);
     },
     close: () => engine.close?.(),
   };

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createClient } from "@libsql/client";
 import Database from "libsql";
 import type { NewJob, Storage } from "shiftwork";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
@@ -274,6 +275,23 @@ describe("libsql ready index by queue, made on demand", () => {
     await storage.nextWakeAt(byQueue);
     await storage.close?.();
     expect(made()).toBe(1);
+  });
+
+  it("a hand-off asked before it exists makes it in the hand-off's own transaction, in its place among the calls", async () => {
+    const file = join(dir, "hand-off-first.db");
+    // The async client engine, which queues calls: the hand-off keeps its place.
+    const storage = libsqlStorage({
+      client: createClient({ url: `file:${file}` }),
+      checkpoints: "inline",
+    });
+    await storage.migrate();
+    const first = storage.enqueue([newJob()], T0, { ...byQueue, leaseMs: 1000 });
+    const second = storage.enqueue([newJob()], T0);
+    const [[handed], [plain]] = await Promise.all([first, second]);
+    expect(handed).toMatchObject({ created: true, claimed: { id: "1", state: "active" } });
+    expect(plain?.job).toMatchObject({ id: "2", state: "waiting" });
+    expect(indexesOf(file)).toEqual(QUEUE_GROUP_INDEXES);
+    await storage.close?.();
   });
 
   it("another handle's queue group makes it under a handle that claims by name, which goes on", async () => {
