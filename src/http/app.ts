@@ -9,7 +9,15 @@ import type { JobRecord, QueueStats } from "../ports.js";
 import { dashboard } from "./dashboard/routes.js";
 import { guard } from "./guard.js";
 import { openApiDocument } from "./openapi.js";
-import { ApiError, check, errorResponse, fail, publicJob, readJson } from "./respond.js";
+import {
+  ApiError,
+  check,
+  checkQuery,
+  errorResponse,
+  fail,
+  publicJob,
+  readJson,
+} from "./respond.js";
 import {
   batchRequestSchema,
   eventsQuerySchema,
@@ -126,7 +134,7 @@ export function createApp(manager: ManagerLike, options: AppOptions = {}): Hono 
     return c.json({ jobs: (await manager.enqueueMany(items)).map(publicJob) }, 201);
   });
   app.get("/jobs", async (c) => {
-    const checked = check(listQuerySchema, c.req.query(), "query");
+    const checked = checkQuery(listQuerySchema, c.req.queries());
     if (!checked.ok) return checked.response;
     const page = await named("query", () => manager.list(checked.value));
     return c.json({
@@ -163,7 +171,7 @@ export function createApp(manager: ManagerLike, options: AppOptions = {}): Hono 
     return c.json({ total, queues });
   });
   app.get("/events", (c) => {
-    const checked = check(eventsQuerySchema, c.req.query(), "query");
+    const checked = checkQuery(eventsQuerySchema, c.req.queries());
     if (!checked.ok) return checked.response;
     if (manager.events) return manager.events(checked.value, c.req.raw);
     if (!manager.subscribe) return fail(501, "this host does not stream events");

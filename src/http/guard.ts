@@ -6,7 +6,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
 import { getSignedCookie } from "hono/cookie";
-import { fail } from "./respond.js";
+import { fail, unauthorized } from "./respond.js";
 
 /** The session cookie the login form sets: HttpOnly, SameSite=Strict, signed with the token. */
 export const SESSION_COOKIE = "shiftwork_session";
@@ -68,6 +68,6 @@ export function guard(options: GuardOptions): MiddlewareHandler {
     if (c.req.method === "GET" && (c.req.header("accept") ?? "").includes("text/html")) {
       return c.redirect(`${options.basePath}/login`, 303);
     }
-    return fail(401, "unauthorized");
+    return unauthorized();
   };
 }

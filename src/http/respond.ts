@@ -25,6 +25,16 @@ export function fail(status: ErrorStatus, message: string, issues?: Issue[]): Re
 }
 
 /**
+ * The one 401: it says nothing about why, and names the scheme that would pass (RFC 9110 asks a
+ * 401 to carry `WWW-Authenticate`).
+ */
+export function unauthorized(): Response {
+  const response = fail(401, "unauthorized");
+  response.headers.set("www-authenticate", 'Bearer realm="shiftwork"');
+  return response;
+}
+
+/**
  * A path the Manager reported, as a path in the request body: `input.to` is `body.input.to`, and
  * options are top-level fields (`body.delay`, not `options.delay`).
  */
@@ -51,7 +61,7 @@ export class ApiError extends ShiftworkError {
 export function errorResponse(error: unknown): Response {
   // Only bearer auth throws hono's HTTPException here: a missing, malformed (hono's 400) or wrong
   // token is one 401 that says nothing about why.
-  if (error instanceof HTTPException) return fail(401, "unauthorized");
+  if (error instanceof HTTPException) return unauthorized();
   if (error instanceof ApiError) return fail(error.status, error.message, error.issues);
   if (error instanceof ValidationError) {
     const issues = error.issues.map((issue) => ({ ...issue, path: bodyPath(issue.path) }));
@@ -91,6 +101,27 @@ export function check<S extends v.GenericSchema>(
   return result.success
     ? { ok: true, value: result.output }
     : { ok: false, response: fail(400, `invalid ${root}`, toIssues(root, result.issues)) };
+}
+
+/**
+ * A request's query checked against `schema`, as {@link check} does. A parameter given twice
+ * (`?state=failed&state=completed`) is refused by name: reading only the first would answer a
+ * question the client did not ask.
+ */
+export function checkQuery<S extends v.GenericSchema>(
+  schema: S,
+  queries: Record<string, string[]>,
+): { ok: true; value: v.InferOutput<S> } | { ok: false; response: Response } {
+  const repeated = Object.keys(queries).filter((key) => (queries[key]?.length ?? 0) > 1);
+  if (repeated.length > 0) {
+    const issues = repeated.map((key) => ({
+      path: `query.${key}`,
+      message: "given more than once",
+    }));
+    return { ok: false, response: fail(400, "invalid query", issues) };
+  }
+  const single = Object.fromEntries(Object.entries(queries).map(([key, [value]]) => [key, value]));
+  return check(schema, single, "query");
 }
 
 /** A job as the API shows it: without its lease token, which only the lease holder may know. */

@@ -164,6 +164,9 @@ describe("HTTP API (app.request, memory adapter)", () => {
       // The query's own schema passes any cursor (a Worker fans out over several); the Manager's
       // refusal still names the query.
       [app.request("/jobs?cursor=zzz"), "query.cursor", /^expected a cursor: the nextCursor/],
+      // Reading only the first would answer another question than the one asked.
+      [app.request("/jobs?state=failed&state=completed"), "query.state", /^given more than once$/],
+      [app.request("/events?queue=a&queue=b"), "query.queue", /^given more than once$/],
       [app.request("/jobs?limit=100000"), "query.limit", /^expected a whole number from 1 to 200$/],
       [
         app.request("/queues/bad%20name/pause", { method: "POST" }),
@@ -239,6 +242,7 @@ describe("HTTP API (app.request, memory adapter)", () => {
     for (const headers of attempts) {
       const response = await app.request("/queues", { headers });
       expect(response.status).toBe(401);
+      expect(response.headers.get("www-authenticate")).toBe('Bearer realm="shiftwork"');
       expect(await response.text()).not.toContain("s3cret");
     }
     const denied = await app.request("/jobs", {
@@ -273,6 +277,7 @@ describe("HTTP API (app.request, memory adapter)", () => {
           status: 401,
         });
         expect(await response.json()).toEqual({ error: { message: "unauthorized" } });
+        expect(response.headers.get("www-authenticate")).toBe('Bearer realm="shiftwork"');
         checked++;
       }
     }
