@@ -5,7 +5,7 @@ import { type Issue, ValidationError } from "./errors.js";
 import { queueNameSchema } from "./port-schemas.js";
 import type { ClaimFilter } from "./ports.js";
 import { type ResolvedRetryPolicy, retryPolicySchema } from "./retry.js";
-import { parseOrThrow } from "./validate.js";
+import { toIssues } from "./validate.js";
 
 /** A job definition with its retry policy and timeout resolved. */
 export interface PlannedJob {
@@ -31,27 +31,28 @@ export function planJobs(module: unknown): Map<string, PlannedJob> {
     ]);
   }
   const planned = new Map<string, PlannedJob>();
+  // Every definition's every problem in one error: fixing them one start at a time is tedious.
+  const issues: Issue[] = [];
   for (const [name, definition] of collectJobs(module as never)) {
-    const policy = parseOrThrow(
-      retryPolicySchema,
-      definition.retry ?? {},
-      "job definition",
-      `jobs.${name}.retry`,
-    );
+    const retry = v.safeParse(retryPolicySchema, definition.retry ?? {});
+    if (!retry.success) issues.push(...toIssues(`jobs.${name}.retry`, retry.issues));
     let timeoutMs: number | undefined;
     if (definition.timeout !== undefined) {
       timeoutMs = parseDuration(definition.timeout);
       if (timeoutMs === undefined || timeoutMs <= 0) {
-        throw new ValidationError("job definition", [
-          { path: `jobs.${name}.timeout`, message: "expected a duration above 0" },
-        ]);
+        issues.push({
+          path: `jobs.${name}.timeout`,
+          message: 'expected a duration above 0: milliseconds, or a string like "30s"',
+        });
       }
     }
     if (definition.queue !== undefined) {
-      parseOrThrow(queueNameSchema, definition.queue, "job definition", `jobs.${name}.queue`);
+      const queue = v.safeParse(queueNameSchema, definition.queue);
+      if (!queue.success) issues.push(...toIssues(`jobs.${name}.queue`, queue.issues));
     }
-    planned.set(name, { definition, policy, timeoutMs });
+    if (retry.success) planned.set(name, { definition, policy: retry.output, timeoutMs });
   }
+  if (issues.length > 0) throw new ValidationError("job definition", issues);
   return planned;
 }
 

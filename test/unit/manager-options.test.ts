@@ -134,3 +134,33 @@ describe("bad options reject, never throw at the call", () => {
     return expect(returned).rejects.toThrow(/list options: limit: /);
   });
 });
+
+describe("createManager names every problem of the job definitions at once", () => {
+  it("a bad retry, timeout and queue, in two jobs: one ValidationError with each path", () => {
+    const jobs = [
+      defineJob({
+        name: "a",
+        input: v.object({}),
+        retry: { attempts: 0 },
+        timeout: "forever" as never,
+        run: () => null,
+      }),
+      defineJob({ name: "b", input: v.object({}), queue: "bad name", run: () => null }),
+    ];
+    let error: unknown;
+    try {
+      createManager({ storage: memoryStorage(), scheduler: inlineScheduler(), jobs, workers: {} });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues).toEqual([
+      { path: "jobs.a.retry.attempts", message: expect.any(String) },
+      {
+        path: "jobs.a.timeout",
+        message: 'expected a duration above 0: milliseconds, or a string like "30s"',
+      },
+      { path: "jobs.b.queue", message: expect.stringMatching(/letters, digits/) },
+    ]);
+  });
+});
