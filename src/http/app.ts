@@ -16,7 +16,7 @@ import {
   errorResponse,
   fail,
   publicJob,
-  readJson,
+  readJsonObject,
 } from "./respond.js";
 import {
   batchRequestSchema,
@@ -117,7 +117,7 @@ export function createApp(manager: ManagerLike, options: AppOptions = {}): Hono 
   app.get("/health", (c) => c.json({ ok: true }));
   app.get("/openapi.json", (c) => c.json(openapi));
   app.post("/jobs", async (c) => {
-    const read = await readJson(c.req.raw);
+    const read = await readJsonObject(c.req.raw);
     if (!read.ok) return read.response;
     const checked = check(jobRequestSchema, read.body, "body");
     if (!checked.ok) return checked.response;
@@ -126,7 +126,7 @@ export function createApp(manager: ManagerLike, options: AppOptions = {}): Hono 
     return c.json(publicJob(await manager.enqueue(name, input, enqueueOptions)), 201);
   });
   app.post("/jobs/batch", async (c) => {
-    const read = await readJson(c.req.raw);
+    const read = await readJsonObject(c.req.raw);
     if (!read.ok) return read.response;
     const checked = check(batchRequestSchema, read.body, "body");
     if (!checked.ok) return checked.response;

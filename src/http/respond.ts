@@ -75,12 +75,16 @@ export function errorResponse(error: unknown): Response {
   return fail(500, error instanceof Error ? error.message : "internal error");
 }
 
-/** The body as JSON, or a 400 that says it does not parse. */
-export async function readJson(
+/**
+ * The body as a JSON object, or a 400 that says it does not parse or is not an object (an array
+ * would otherwise pass as one, and its fields be reported missing one by one).
+ */
+export async function readJsonObject(
   request: Request,
 ): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
+  let body: unknown;
   try {
-    return { ok: true, body: await request.json() };
+    body = await request.json();
   } catch {
     return {
       ok: false,
@@ -89,6 +93,14 @@ export async function readJson(
       ]),
     };
   }
+  if (typeof body === "object" && body !== null && !Array.isArray(body)) return { ok: true, body };
+  const got = Array.isArray(body) ? "an array" : body === null ? "null" : `a ${typeof body}`;
+  return {
+    ok: false,
+    response: fail(400, "body: expected a JSON object", [
+      { path: "body", message: `expected an object, got ${got}` },
+    ]),
+  };
 }
 
 /** Checks `value` against `schema`; a failure is a 400 whose issues name `root.field`. */

@@ -80,6 +80,8 @@ describe("HTTP API (app.request, memory adapter)", () => {
       ],
       [json({ input: {} }), 400, "body.name"],
       [json("{not json"), 400, "body"],
+      [json([]), 400, "body"],
+      [json("null"), 400, "body"],
       [json({ name: "nope", input: {} }), 422, undefined],
     ];
     for (const [init, status, path] of cases) {
@@ -121,6 +123,13 @@ describe("HTTP API (app.request, memory adapter)", () => {
       ((await bad.json()) as { error: { issues: { path: string }[] } }).error.issues[0]?.path,
     ).toBe("body.jobs[1].input.to");
     expect(await count()).toBe(0);
+    const bare = await app.request("/jobs/batch", json([{ name: "email.send", input: {} }]));
+    expect(await bare.json()).toEqual({
+      error: {
+        message: "body: expected a JSON object",
+        issues: [{ path: "body", message: "expected an object, got an array" }],
+      },
+    });
     const good = await app.request(
       "/jobs/batch",
       json({
