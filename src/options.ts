@@ -4,9 +4,11 @@ import { noNul, queueNameSchema } from "./port-schemas.js";
 import type { JobState, ListQuery } from "./ports.js";
 import { attemptCountSchema } from "./retry.js";
 
-/** What `runAt` takes, in the words of its one error (a union's own would say "string or Date"). */
-const RUN_AT =
-  "expected an ISO 8601 date-time with its time zone, such as 2026-01-31T12:00:00Z, or a Date";
+/**
+ * What `runAt` takes, in the words of its one error (a union's own would say "string or Date"). A
+ * Date, which only code can pass, needs no word: it is what the code meant.
+ */
+const RUN_AT = "expected an ISO 8601 date-time with its time zone, such as 2026-01-31T12:00:00Z";
 
 const isoDate: v.GenericSchema<string, number> = v.pipe(
   v.string(),

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type * as v from "valibot";
 import type { EnqueueItem } from "../_enqueue.js";
-import { JobNotFoundError, ValidationError } from "../errors.js";
+import { JobNotFoundError } from "../errors.js";
 import type { LiveEvent } from "../events.js";
 import type { EnqueueOptions } from "../options.js";
 import type { JobRecord, QueueStats } from "../ports.js";
@@ -10,11 +10,11 @@ import { dashboard } from "./dashboard/routes.js";
 import { guard } from "./guard.js";
 import { openApiDocument } from "./openapi.js";
 import {
-  ApiError,
   check,
   checkQuery,
   errorResponse,
   fail,
+  named,
   publicJob,
   readJsonObject,
 } from "./respond.js";
@@ -77,21 +77,6 @@ export interface AppOptions {
 function split(body: v.InferInput<typeof jobRequestSchema>): EnqueueItem {
   const { name, input, ...options } = body;
   return { name, input, options: options as EnqueueOptions };
-}
-
-/**
- * Runs a Manager call made from the query or the path rather than a body: a `ValidationError` it
- * throws names its fields where the request had them (`query.cursor`, `path.queue`), not
- * `body.…` as `errorResponse` would for an enqueue.
- */
-async function named<T>(where: "query" | "path", call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    const issues = error.issues.map((issue) => ({ ...issue, path: `${where}.${issue.path}` }));
-    throw new ApiError(400, error.message, issues);
-  }
 }
 
 /**

@@ -57,6 +57,33 @@ export class ApiError extends ShiftworkError {
   }
 }
 
+/**
+ * Runs a Manager call made from the query or the path rather than a body. A 400 it ends in (a
+ * Manager's `ValidationError`, or the `ApiError` a Cloudflare Worker's router makes of one) names
+ * its fields where the request had them (`query.cursor`, `path.queue`), not `body.…` as
+ * {@link errorResponse} would for an enqueue, and says `invalid query` / `invalid path`, as a
+ * query the API's own schema refuses does.
+ */
+export async function named<T>(where: "query" | "path", call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const issues =
+      error instanceof ValidationError
+        ? error.issues
+        : error instanceof ApiError && error.status === 400
+          ? (error.issues ?? [])
+          : undefined;
+    if (!issues) throw error;
+    const at = (path: string) => `${where}.${path.replace(/^body(\.|$)/, "")}`.replace(/\.$/, "");
+    throw new ApiError(
+      400,
+      `invalid ${where}`,
+      issues.map((issue) => ({ ...issue, path: at(issue.path) })),
+    );
+  }
+}
+
 /** Maps what a Manager throws to a status: 400 bad input, 404, 409 wrong state, 422 unknown job. */
 export function errorResponse(error: unknown): Response {
   // Only bearer auth throws hono's HTTPException here: a missing, malformed (hono's 400) or wrong

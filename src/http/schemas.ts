@@ -36,6 +36,9 @@ export const cursorSchema = v.pipe(
   v.regex(/^[A-Za-z0-9_.:@~,-]+$/, "expected a cursor from nextCursor"),
 );
 
+/** What `limit` takes, in the words of each of its errors. */
+const LIMIT = "expected a whole number from 1 to 200";
+
 /** `GET /jobs` query. */
 export const listQuerySchema = v.strictObject({
   state: v.optional(v.picklist(JOB_STATES)),
@@ -44,10 +47,10 @@ export const listQuerySchema = v.strictObject({
   limit: v.optional(
     v.pipe(
       v.string(),
-      v.regex(/^\d{1,4}$/, "expected a whole number from 1 to 200"),
+      v.regex(/^\d{1,4}$/, LIMIT),
       v.transform(Number),
-      v.minValue(1),
-      v.maxValue(200),
+      v.minValue(1, LIMIT),
+      v.maxValue(200, LIMIT),
     ),
   ),
   cursor: v.optional(cursorSchema),

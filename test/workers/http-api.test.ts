@@ -108,6 +108,40 @@ describe("HTTP API in workerd (queueWorker over Durable Objects)", () => {
     expect(listed.jobs.filter((j) => j.id.includes("key-"))).toEqual([]);
   });
 
+  it("names a refused field where the request had it, as on Node; a repeated parameter is refused", async () => {
+    const issues = async (response: Response) => ({
+      status: response.status,
+      issues: (
+        (await response.json()) as { error: { issues?: { path: string }[] } }
+      ).error.issues?.map((i) => i.path),
+    });
+    // Refused by the object's Manager (a NUL), by the router (a queue name), by the query schema.
+    expect(await issues(await at("/jobs?name=a%00b"))).toEqual({
+      status: 400,
+      issues: ["query.name"],
+    });
+    expect(await issues(await at("/jobs?queue=a%20b"))).toEqual({
+      status: 400,
+      issues: ["query.queue"],
+    });
+    expect(await issues(await post("/queues/a%20b/pause"))).toEqual({
+      status: 400,
+      issues: ["path.queue"],
+    });
+    expect(await issues(await post("/queues/a%20b/resume"))).toEqual({
+      status: 400,
+      issues: ["path.queue"],
+    });
+    expect(await issues(await at("/jobs?state=failed&state=completed"))).toEqual({
+      status: 400,
+      issues: ["query.state"],
+    });
+    expect(await issues(await at("/dashboard/jobs?name=a%00b"))).toEqual({
+      status: 400,
+      issues: ["query.name"],
+    });
+  });
+
   it("GET /jobs pages through every shard of a queue, newest first, each job once", async () => {
     const ids = new Set<string>();
     for (let i = 0; i < 7; i++) {

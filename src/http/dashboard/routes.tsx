@@ -9,7 +9,7 @@ import { deleteCookie, getCookie, setCookie, setSignedCookie } from "hono/cookie
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { ManagerLike } from "../app.js";
 import { SESSION_COOKIE } from "../guard.js";
-import { check, checkQuery, fail } from "../respond.js";
+import { check, checkQuery, fail, named } from "../respond.js";
 import { listQuerySchema, loginFormSchema } from "../schemas.js";
 import type { PageContext } from "./layout.js";
 import { JobList, JobMissing, JobPage, Login, Overview } from "./pages.js";
@@ -82,7 +82,7 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
     const checked = checkQuery(listQuerySchema, c.req.queries());
     if (!checked.ok) return checked.response;
     const query = { limit: 50, ...checked.value };
-    const page = await manager.list(query);
+    const page = await named("query", () => manager.list(query));
     return c.html(
       <JobList
         ctx={pageContext(c)}
