@@ -100,7 +100,43 @@ export async function runStart(options: StartOptions): Promise<number> {
     line(`error     during ${during}: ${(error as Error)?.message ?? error}`);
   });
 
-  await manager.start();
+  const app = createApp(manager, {
+    ...(options.token ? { token: options.token } : {}),
+    // On loopback, answer only to loopback names: a page on another site cannot reach this
+    // server through a DNS name that resolves to 127.0.0.1 (DNS rebinding).
+    ...(LOOPBACK.has(options.host) ? { hosts: ["localhost", "127.0.0.1", "[::1]"] } : {}),
+  });
+  // Bound before the Manager starts: a port in use (another host, say) ends this one before it has
+  // claimed or run anything. A request that comes meanwhile waits for the start.
+  let started: () => void = () => {};
+  let failed: (error: unknown) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    started = resolve;
+    failed = reject;
+  });
+  ready.catch(() => {});
+  let server: Awaited<ReturnType<typeof listen>>;
+  try {
+    server = await listen(
+      { fetch: async (request) => ready.then(() => app.fetch(request)) },
+      options.host,
+      port,
+    );
+  } catch (error) {
+    await manager.stop({ graceful: false });
+    throw new ShiftworkError(
+      `cannot listen on ${options.host}:${port}: ${(error as Error)?.message ?? error}`,
+      { cause: error },
+    );
+  }
+  try {
+    await manager.start();
+  } catch (error) {
+    failed(error);
+    await server.close();
+    throw error;
+  }
+  started();
   const count = Object.values(workers).reduce((a, b) => a + b, 0);
   line(
     `shiftwork: ${count} worker threads (${host}) for ${options.jobs.pathname} on ${options.db}`,
@@ -112,25 +148,6 @@ export async function runStart(options: StartOptions): Promise<number> {
     if (jobs.has(key) || queues.has(key)) continue;
     line(
       `shiftwork: --workers ${key}: no job is named "${key}" and none goes to queue "${key}" by default; these Workers take only jobs enqueued with queue "${key}"`,
-    );
-  }
-  const app = createApp(manager, {
-    ...(options.token ? { token: options.token } : {}),
-    // On loopback, answer only to loopback names: a page on another site cannot reach this
-    // server through a DNS name that resolves to 127.0.0.1 (DNS rebinding).
-    ...(LOOPBACK.has(options.host) ? { hosts: ["localhost", "127.0.0.1", "[::1]"] } : {}),
-  });
-  let server: Awaited<ReturnType<typeof listen>>;
-  try {
-    server = await listen(app, options.host, port);
-  } catch (error) {
-    // The port is taken, say. The started Manager would otherwise keep this process claiming
-    // jobs with no API and no word: stop it at once (the jobs it began go back, their attempts
-    // unspent), and the CLI exits 1.
-    await manager.stop({ graceful: false });
-    throw new ShiftworkError(
-      `cannot listen on ${options.host}:${port}: ${(error as Error)?.message ?? error}`,
-      { cause: error },
     );
   }
   line(

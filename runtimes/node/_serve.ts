@@ -1,16 +1,19 @@
-import type { Hono } from "hono";
-
 /** A listening HTTP server: the port it bound, and how to close it. */
 export interface Listening {
   port: number;
   close(): Promise<void>;
 }
 
+/** What `listen` serves: a hono app, or anything with its `fetch`. */
+export interface Fetcher {
+  fetch(request: Request): Response | Promise<Response>;
+}
+
 /**
  * Serves a hono app on `host:port` (`0` binds any free port) with this runtime's server:
  * `Bun.serve` on Bun, `@hono/node-server` on Node. Resolves once it listens.
  */
-export async function listen(app: Hono, host: string, port: number): Promise<Listening> {
+export async function listen(app: Fetcher, host: string, port: number): Promise<Listening> {
   const bun = (
     globalThis as { Bun?: { serve(o: unknown): { port: number; stop(force?: boolean): unknown } } }
   ).Bun;
