@@ -19,8 +19,8 @@ export function clientEngine(name: string, client: Client): SqlEngine {
             const rows = rs.rows as unknown as Row[];
             const changes = rs.rowsAffected;
             return rs.lastInsertRowid === undefined
-              ? { rows, changes }
-              : { rows, changes, lastRowid: Number(rs.lastInsertRowid) };
+              ? { rows, changes, changed: changes }
+              : { rows, changes, changed: changes, lastRowid: Number(rs.lastInsertRowid) };
           });
           await tx.commit();
           return result;

@@ -27,6 +27,11 @@ export interface QueryResult {
    * rows (cheaper than `RETURNING` on libSQL's binding). Absent: ask `last_insert_rowid()`.
    */
   lastRowid?: number;
+  /**
+   * How many rows a write changed, when the engine reports it with the write (libSQL's binding,
+   * `@libsql/client`). Absent: ask `changes()`.
+   */
+  changed?: number;
 }
 
 /** A storage verb: yields queries, receives their results, returns the verb's answer. */

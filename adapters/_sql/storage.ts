@@ -23,7 +23,7 @@ import {
 import type { SqlEngine, Verb } from "./driver.js";
 import { type EnqueueRun, enqueueGroup } from "./enqueue-group.js";
 import { needsQueueIndex } from "./filters.js";
-import { type IdCodec, sqlVerbs } from "./verbs.js";
+import { type IdCodec, RefusedInBatch, sqlVerbs } from "./verbs.js";
 
 /** Ids are the sequence number as a decimal string. */
 export const plainIds: IdCodec = {
@@ -119,16 +119,18 @@ export function sqlStorage(
     },
     record(results, now) {
       const checked = checkResults(results, now);
-      return write(() => verbs.record(checked, now));
+      return exactOnRefusal((exact) => write(() => verbs.record(checked, now, exact)));
     },
     recordAndClaim(results, requests, now) {
       const checked = checkResults(results, now);
       const claims = checkClaims(requests);
-      const verb = function* () {
-        const written = yield* verbs.record(checked, now);
-        return { written, claimed: yield* verbs.claimEach(claims) };
-      };
-      return unindexed(claims) ? writeIndexed(verb) : write(verb);
+      return exactOnRefusal((exact) => {
+        const verb = function* () {
+          const written = yield* verbs.record(checked, now, exact);
+          return { written, claimed: yield* verbs.claimEach(claims) };
+        };
+        return unindexed(claims) ? writeIndexed(verb) : write(verb);
+      });
     },
     rescueExpired(now) {
       checkNow(now, "rescueExpired");
@@ -171,6 +173,26 @@ export function sqlStorage(
     },
     close: () => engine.close?.(),
   };
+}
+
+/**
+ * Runs a results transaction fast, and once more with `exact` when a batch of completions in it
+ * held a token that no longer held its job (`RefusedInBatch`: that transaction was undone). A
+ * synchronous engine's answer stays synchronous.
+ */
+function exactOnRefusal<T>(attempt: (exact: boolean) => T | Promise<T>): T | Promise<T> {
+  let fast: T | Promise<T>;
+  try {
+    fast = attempt(false);
+  } catch (error) {
+    if (error instanceof RefusedInBatch) return attempt(true);
+    throw error;
+  }
+  if (!isPromise(fast)) return fast;
+  return fast.catch((error: unknown) => {
+    if (error instanceof RefusedInBatch) return attempt(true);
+    throw error;
+  });
 }
 
 /** `f` of a value, or of a promise's value: a synchronous engine's answer stays synchronous. */

@@ -75,8 +75,8 @@ export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
     }
     const { changes, lastInsertRowid } = prepared.statement.run(args);
     return lastInsertRowid === undefined
-      ? { rows: [], changes }
-      : { rows: [], changes, lastRowid: Number(lastInsertRowid) };
+      ? { rows: [], changes, changed: changes }
+      : { rows: [], changes, changed: changes, lastRowid: Number(lastInsertRowid) };
   };
   return {
     name,

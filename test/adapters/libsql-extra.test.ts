@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import Database from "libsql";
-import type { NewJob, Storage } from "shiftwork";
+import type { Json, NewJob, Storage } from "shiftwork";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { newJob, T0 } from "shiftwork/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -311,6 +311,84 @@ describe("libsql ready index by queue, made on demand", () => {
     expect((await byName.claim({ ...byQueue, limit: 5, leaseMs: 1000, now: T0 })).length).toBe(1);
     await byName.close?.();
     await other.close?.();
+  });
+});
+
+describe("libsql completions written in one statement", () => {
+  /** A storage over `file` whose connection counts the statements whose SQL matches `pattern`. */
+  function countingStorage(file: string, pattern: RegExp) {
+    const db = new Database(file);
+    let seen = 0;
+    const database = {
+      prepare(sql: string) {
+        const statement = db.prepare(sql);
+        if (!pattern.test(sql)) return statement;
+        return new Proxy(statement, {
+          get(target, key) {
+            const value = Reflect.get(target, key);
+            if (key !== "all" && key !== "run") {
+              return typeof value === "function" ? value.bind(target) : value;
+            }
+            return (args: unknown[]) => {
+              seen++;
+              return (value as (a: unknown[]) => unknown).call(target, args);
+            };
+          },
+        });
+      },
+      exec: (sql: string) => db.exec(sql),
+      close: () => db.close(),
+    };
+    return { storage: libsqlStorage({ database, path: file }), seen: () => seen };
+  }
+  const returning = /RETURNING shiftwork_jobs\.seq/;
+  const done = (job: { id: string; leaseToken: string } | undefined, output: Json) => ({
+    id: job?.id as string,
+    token: job?.leaseToken as string,
+    kind: "completed" as const,
+    output,
+  });
+
+  it("read back no rows when every token holds its job", async () => {
+    const { storage, seen } = countingStorage(join(dir, "fast.db"), returning);
+    await storage.migrate();
+    await storage.enqueue([newJob(), newJob(), newJob()], T0);
+    const jobs = await storage.claim({ limit: 3, leaseMs: 1000, now: T0 });
+    expect(
+      await storage.record(
+        jobs.map((j, i) => done(j, i)),
+        T0 + 1,
+      ),
+    ).toEqual([true, true, true]);
+    expect(seen()).toBe(0);
+    expect((await storage.stats(T0 + 1))[0]).toMatchObject({ completed: 3, active: 0 });
+    await storage.close?.();
+  });
+
+  it("a refused token in the batch undoes the write and writes it again exactly, its claims once", async () => {
+    const file = join(dir, "refused.db");
+    const { storage, seen } = countingStorage(file, returning);
+    await storage.migrate();
+    const filter = { names: [newJob().name], leaseMs: 1000, now: T0 };
+    await storage.enqueue([newJob(), newJob(), newJob(), newJob(), newJob()], T0);
+    const [a, b, c] = await storage.claim({ ...filter, limit: 3 });
+    const answer = await storage.recordAndClaim?.(
+      [done(a, "A"), { ...done(b, "B"), token: "stale" }, done(c, "C")],
+      [{ ...filter, limit: 5 }],
+      T0 + 1,
+    );
+    expect(answer?.written).toEqual([true, false, true]);
+    expect(seen()).toBe(1);
+    // Claimed once: the two jobs left waiting, each under one lease of the exact write's claim.
+    const claimed = answer?.claimed[0] ?? [];
+    expect(claimed).toHaveLength(2);
+    expect((await storage.stats(T0 + 1))[0]).toMatchObject({ waiting: 0, active: 3, completed: 2 });
+    for (const job of claimed) {
+      expect(await storage.get(job.id)).toMatchObject({ leaseToken: job.leaseToken, attempt: 1 });
+    }
+    expect(await storage.get(a?.id as string)).toMatchObject({ state: "completed", output: "A" });
+    expect(await storage.get(b?.id as string)).toMatchObject({ state: "active", output: null });
+    await storage.close?.();
   });
 });
 
