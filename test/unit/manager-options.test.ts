@@ -106,30 +106,26 @@ describe("manager.list checks its filters, naming each", () => {
 });
 
 describe("bad options reject, never throw at the call", () => {
-  it("stop with an unknown option is a rejected promise naming it", async () => {
-    const manager = createManager({
+  const fresh = () =>
+    createManager({
       storage: memoryStorage(),
       scheduler: inlineScheduler(),
       jobs: [ping],
       workers: {},
     });
+
+  it("stop with an unknown option is a rejected promise naming it", async () => {
     let returned: Promise<void> | undefined;
     expect(() => {
-      returned = manager.stop({ graceful: "yes" } as never);
+      returned = fresh().stop({ graceful: "yes" } as never);
     }).not.toThrow();
     await expect(returned).rejects.toThrow(/stop options: graceful: /);
   });
 
   it("list with a bad filter is a rejected promise", () => {
-    const manager = createManager({
-      storage: memoryStorage(),
-      scheduler: inlineScheduler(),
-      jobs: [ping],
-      workers: {},
-    });
     let returned: Promise<unknown> | undefined;
     expect(() => {
-      returned = manager.list({ limit: -1 });
+      returned = fresh().list({ limit: -1 });
     }).not.toThrow();
     return expect(returned).rejects.toThrow(/list options: limit: /);
   });

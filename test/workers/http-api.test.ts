@@ -116,30 +116,17 @@ describe("HTTP API in workerd (queueWorker over Durable Objects)", () => {
       ).error.issues?.map((i) => i.path),
     });
     // Refused by the object's Manager (a NUL), by the router (a queue name), by the query schema.
-    expect(await issues(await at("/jobs?name=a%00b"))).toEqual({
-      status: 400,
-      issues: ["query.name"],
-    });
-    expect(await issues(await at("/jobs?queue=a%20b"))).toEqual({
-      status: 400,
-      issues: ["query.queue"],
-    });
-    expect(await issues(await post("/queues/a%20b/pause"))).toEqual({
-      status: 400,
-      issues: ["path.queue"],
-    });
-    expect(await issues(await post("/queues/a%20b/resume"))).toEqual({
-      status: 400,
-      issues: ["path.queue"],
-    });
-    expect(await issues(await at("/jobs?state=failed&state=completed"))).toEqual({
-      status: 400,
-      issues: ["query.state"],
-    });
-    expect(await issues(await at("/dashboard/jobs?name=a%00b"))).toEqual({
-      status: 400,
-      issues: ["query.name"],
-    });
+    const cases: [Promise<Response>, string][] = [
+      [at("/jobs?name=a%00b"), "query.name"],
+      [at("/jobs?queue=a%20b"), "query.queue"],
+      [post("/queues/a%20b/pause"), "path.queue"],
+      [post("/queues/a%20b/resume"), "path.queue"],
+      [at("/jobs?state=failed&state=completed"), "query.state"],
+      [at("/dashboard/jobs?name=a%00b"), "query.name"],
+    ];
+    for (const [response, path] of cases) {
+      expect(await issues(await response)).toEqual({ status: 400, issues: [path] });
+    }
   });
 
   it("GET /jobs pages through every shard of a queue, newest first, each job once", async () => {
