@@ -55,8 +55,19 @@ function durableObjectEngine(storage: DurableObjectSqlStorage): SqlEngine {
   return {
     name: "durable-object",
     // The object's SQLite is synchronous: the whole verb runs in one transaction, no awaits.
-    transaction: <T>(_mode: "read" | "write", verb: () => Verb<T>): T =>
-      storage.transactionSync(() => runVerbSync(verb(), exec)),
+    transaction<T>(
+      _mode: "read" | "write",
+      verb: () => Verb<T>,
+      again?: (error: unknown) => (() => Verb<T>) | undefined,
+    ): T {
+      try {
+        return storage.transactionSync(() => runVerbSync(verb(), exec));
+      } catch (error) {
+        const next = again?.(error);
+        if (!next) throw error;
+        return storage.transactionSync(() => runVerbSync(next(), exec));
+      }
+    },
   };
 }
 

@@ -8,27 +8,45 @@ import { type Row, runVerbAsync, type SqlEngine, type Verb } from "./driver.js";
  */
 export function clientEngine(name: string, client: Client): SqlEngine {
   let tail: Promise<unknown> = Promise.resolve();
+  /** One transaction: committed when the verb returns, rolled back when it throws. */
+  const once = async <T>(mode: "read" | "write", verb: () => Verb<T>): Promise<T> => {
+    const tx = await client.transaction(mode);
+    try {
+      const result = await runVerbAsync(verb(), async ({ sql, args }) => {
+        const rs = await tx.execute({ sql, args } as InStatement);
+        const rows = rs.rows as unknown as Row[];
+        const changes = rs.rowsAffected;
+        // A statement with result columns (a SELECT, a RETURNING) reports no change count here:
+        // the local client says 0 whatever it wrote.
+        const changed = rs.columns.length === 0 ? changes : undefined;
+        return rs.lastInsertRowid === undefined
+          ? { rows, changes, changed }
+          : { rows, changes, changed, lastRowid: Number(rs.lastInsertRowid) };
+      });
+      await tx.commit();
+      return result;
+    } catch (error) {
+      await tx.rollback().catch(() => {});
+      throw error;
+    } finally {
+      tx.close();
+    }
+  };
   return {
     name,
-    transaction<T>(mode: "read" | "write", verb: () => Verb<T>): Promise<T> {
+    transaction<T>(
+      mode: "read" | "write",
+      verb: () => Verb<T>,
+      again?: (error: unknown) => (() => Verb<T>) | undefined,
+    ): Promise<T> {
       const run = async () => {
-        const tx = await client.transaction(mode);
         try {
-          const result = await runVerbAsync(verb(), async ({ sql, args }) => {
-            const rs = await tx.execute({ sql, args } as InStatement);
-            const rows = rs.rows as unknown as Row[];
-            const changes = rs.rowsAffected;
-            return rs.lastInsertRowid === undefined
-              ? { rows, changes, changed: changes }
-              : { rows, changes, changed: changes, lastRowid: Number(rs.lastInsertRowid) };
-          });
-          await tx.commit();
-          return result;
+          return await once(mode, verb);
         } catch (error) {
-          await tx.rollback().catch(() => {});
-          throw error;
-        } finally {
-          tx.close();
+          // In the same turn of the queue: no other transaction of this storage comes between.
+          const next = again?.(error);
+          if (!next) throw error;
+          return once(mode, next);
         }
       };
       const result = tail.then(run, run);

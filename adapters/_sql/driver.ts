@@ -60,7 +60,17 @@ export async function runVerbAsync<T>(
  */
 export interface SqlEngine {
   readonly name: string;
-  transaction<T>(mode: "read" | "write", verb: () => Verb<T>): T | Promise<T>;
+  /**
+   * When the verb throws and `again` gives a verb for that error, the transaction is rolled back
+   * and that verb runs in a new one at once, before any transaction asked for meanwhile: a batch
+   * of results that held a refused token is written again exactly (`RefusedInBatch`, storage.ts)
+   * in its own place among the storage's calls.
+   */
+  transaction<T>(
+    mode: "read" | "write",
+    verb: () => Verb<T>,
+    again?: (error: unknown) => (() => Verb<T>) | undefined,
+  ): T | Promise<T>;
   /**
    * Runs a verb of exactly one write statement without `BEGIN`/`COMMIT` around it: SQLite makes a
    * lone statement atomic and durable by itself, and on a local file the two extra statements cost

@@ -53,7 +53,8 @@ export function sqlStorage(
   options: SqlStorageOptions = {},
 ): Storage & { engine: SqlEngine } {
   const verbs = sqlVerbs(codec);
-  const write = <T>(verb: () => Verb<T>) => engine.transaction("write", verb);
+  const write = <T>(verb: () => Verb<T>, again?: Again<T>) =>
+    engine.transaction("write", verb, again);
   const read = <T>(verb: () => Verb<T>) => engine.transaction("read", verb);
   /**
    * Whether this storage made sure the ready index by queue exists. The first claim, wake-up or
@@ -68,17 +69,23 @@ export function sqlStorage(
    * Runs `verb` in a write that first makes the ready index by queue: one transaction, so the call
    * keeps its place among this storage's others on an engine that queues them.
    */
-  const writeIndexed = <T>(verb: () => Verb<T>) =>
-    maybeThen(
-      write(function* () {
+  const writeIndexed = <T>(verb: () => Verb<T>, again?: Again<T>) => {
+    const indexed = (after: () => Verb<T>) =>
+      function* () {
         yield* verbs.makeQueueIndex();
-        return yield* verb();
-      }),
-      (value) => {
-        queueIndexed = true;
-        return value;
-      },
-    );
+        return yield* after();
+      };
+    const next =
+      again &&
+      ((error: unknown) => {
+        const exact = again(error);
+        return exact && indexed(exact);
+      });
+    return maybeThen(write(indexed(verb), next), (value) => {
+      queueIndexed = true;
+      return value;
+    });
+  };
   const writeJobs = (jobs: readonly NewJob[], now: number, claim?: EnqueueClaim) => {
     const verb = () => verbs.enqueue(jobs, now, claim);
     if (claim && unindexed([claim])) return writeIndexed(verb);
@@ -119,18 +126,18 @@ export function sqlStorage(
     },
     record(results, now) {
       const checked = checkResults(results, now);
-      return exactOnRefusal((exact) => write(() => verbs.record(checked, now, exact)));
+      const verb = (exact: boolean) => () => verbs.record(checked, now, exact);
+      return write(verb(false), exactly(verb(true)));
     },
     recordAndClaim(results, requests, now) {
       const checked = checkResults(results, now);
       const claims = checkClaims(requests);
-      return exactOnRefusal((exact) => {
-        const verb = function* () {
+      const verb = (exact: boolean) =>
+        function* () {
           const written = yield* verbs.record(checked, now, exact);
           return { written, claimed: yield* verbs.claimEach(claims) };
         };
-        return unindexed(claims) ? writeIndexed(verb) : write(verb);
-      });
+      return (unindexed(claims) ? writeIndexed : write)(verb(false), exactly(verb(true)));
     },
     rescueExpired(now) {
       checkNow(now, "rescueExpired");
@@ -175,25 +182,18 @@ export function sqlStorage(
   };
 }
 
+/** What an engine runs again, at once, when a transaction's verb threw (see `SqlEngine`). */
+type Again<T> = (error: unknown) => (() => Verb<T>) | undefined;
+
 /**
- * Runs a results transaction fast, and once more with `exact` when a batch of completions in it
- * held a token that no longer held its job (`RefusedInBatch`: that transaction was undone). A
- * synchronous engine's answer stays synchronous.
+ * The results write's second chance: a batch of completions that held a refused token threw
+ * `RefusedInBatch` (that transaction is undone), and `exact`, the same verb with `RETURNING`, says
+ * which results were written.
  */
-function exactOnRefusal<T>(attempt: (exact: boolean) => T | Promise<T>): T | Promise<T> {
-  let fast: T | Promise<T>;
-  try {
-    fast = attempt(false);
-  } catch (error) {
-    if (error instanceof RefusedInBatch) return attempt(true);
-    throw error;
-  }
-  if (!isPromise(fast)) return fast;
-  return fast.catch((error: unknown) => {
-    if (error instanceof RefusedInBatch) return attempt(true);
-    throw error;
-  });
-}
+const exactly =
+  <T>(exact: () => Verb<T>): Again<T> =>
+  (error) =>
+    error instanceof RefusedInBatch ? exact : undefined;
 
 /** `f` of a value, or of a promise's value: a synchronous engine's answer stays synchronous. */
 function maybeThen<T, U>(value: T | Promise<T>, f: (value: T) => U): U | Promise<U> {

@@ -78,21 +78,35 @@ export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
       ? { rows: [], changes, changed: changes }
       : { rows: [], changes, changed: changes, lastRowid: Number(lastInsertRowid) };
   };
+  /** One transaction: committed when the verb returns, rolled back when it throws. */
+  const once = <T>(mode: "read" | "write", verb: () => Verb<T>): T => {
+    db.exec(mode === "write" ? "BEGIN IMMEDIATE" : "BEGIN");
+    try {
+      const result = runVerbSync(verb(), exec);
+      db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      try {
+        db.exec("ROLLBACK");
+      } catch {
+        // The failed statement may already have rolled the transaction back.
+      }
+      throw error;
+    }
+  };
   return {
     name,
-    transaction<T>(mode: "read" | "write", verb: () => Verb<T>): T {
-      db.exec(mode === "write" ? "BEGIN IMMEDIATE" : "BEGIN");
+    transaction<T>(
+      mode: "read" | "write",
+      verb: () => Verb<T>,
+      again?: (error: unknown) => (() => Verb<T>) | undefined,
+    ): T {
       try {
-        const result = runVerbSync(verb(), exec);
-        db.exec("COMMIT");
-        return result;
+        return once(mode, verb);
       } catch (error) {
-        try {
-          db.exec("ROLLBACK");
-        } catch {
-          // The failed statement may already have rolled the transaction back.
-        }
-        throw error;
+        const next = again?.(error);
+        if (!next) throw error;
+        return once(mode, next);
       }
     },
     single<T>(verb: () => Verb<T>): T {

@@ -51,7 +51,8 @@ const COMPLETE_MANY = `UPDATE shiftwork_jobs SET state = 'completed', output = r
 /**
  * Thrown inside a results transaction when a fast batch of completions changed fewer rows than it
  * had results: a token no longer held its job. The transaction is undone; storage runs it again
- * with `exact` (see `exactOnRefusal` in storage.ts).
+ * with `exact`, at once, before any other transaction of that storage (`exactly` in storage.ts,
+ * `again` of `SqlEngine.transaction`).
  */
 export class RefusedInBatch extends Error {
   override name = "RefusedInBatch";
@@ -271,7 +272,7 @@ export function sqlVerbs(codec: IdCodec) {
    * the UPDATE returns no rows (on libSQL's binding each returned row costs ~3 µs, a fifth of the
    * statement) and its change count says all when every token held; when one did not, only the
    * rows tell which, so it throws {@link RefusedInBatch} and storage writes the batch again
-   * exactly (see `exactOnRefusal` in storage.ts).
+   * exactly (`exactly` in storage.ts).
    */
   function* completeMany(
     results: readonly JobResult[],

@@ -392,6 +392,31 @@ describe("libsql completions written in one statement", () => {
   });
 });
 
+describe("libsql completions on the async client", () => {
+  it("a batch written again after a refused token keeps its place: a read asked after it sees it", async () => {
+    const storage = libsqlStorage({
+      client: createClient({ url: `file:${join(dir, "client-order.db")}` }),
+      checkpoints: "inline",
+    });
+    await storage.migrate();
+    await storage.enqueue([newJob(), newJob()], T0);
+    const [x, y] = await storage.claim({ limit: 2, leaseMs: 1000, now: T0 });
+    const lease = (job: typeof x) => ({ id: job?.id as string, token: job?.leaseToken as string });
+    const written = storage.record(
+      [
+        { ...lease(x), kind: "completed", output: 1 },
+        { ...lease(y), token: "stale", kind: "completed", output: 2 },
+      ],
+      T0 + 1,
+    );
+    // Asked before the record settles: it must come after the whole record, its second try too.
+    const read = storage.get(x?.id as string);
+    expect(await written).toEqual([true, false]);
+    expect(await read).toMatchObject({ state: "completed", output: 1 });
+    await storage.close?.();
+  });
+});
+
 describe("libsql injected database", () => {
   it("a binding that reports no rowid still enqueues one job exactly once", async () => {
     const db = new Database(":memory:");

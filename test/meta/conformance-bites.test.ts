@@ -16,6 +16,7 @@ const EXPECTED_FAILURES: Record<string, string[]> = {
     "fencing: a stale token cannot complete, fail, retry or extend",
     "results are written in one batch, each fenced on its own",
     "completions written together are fenced one by one",
+    "recordAndClaim with a refused token among its completions: the others written, each job claimed once",
     "an enqueue hands its job off when it is the only job a claim could take: claimed as that claim would, in the same write",
   ],
   ignoresPriority: [

@@ -41,6 +41,41 @@ export function resultCases(ctx: StorageCaseContext): void {
     expect((await run(storage.get(c?.id as string)))?.output).toEqual({ c: [1, null] });
   });
 
+  it("recordAndClaim with a refused token among its completions: the others written, each job claimed once", async () => {
+    const storage = ctx.storage();
+    if (!storage.recordAndClaim) return;
+    await seed(storage, [newJob(), newJob(), newJob(), newJob(), newJob()]);
+    const [a, b, c] = await claim(storage, { limit: 3 });
+    const { written, claimed } = await run(
+      storage.recordAndClaim(
+        [
+          { ...lease(a), kind: "completed", output: "A" },
+          { ...lease(b), token: "stale", kind: "completed", output: "B" },
+          { ...lease(c), kind: "completed", output: "C" },
+        ],
+        [{ queues: ["default"], limit: 5, leaseMs: 1000, now: T0 + 5 }],
+        T0 + 5,
+      ),
+    );
+    expect(written).toEqual([true, false, true]);
+    const next = claimed[0] ?? [];
+    expect(next).toHaveLength(2);
+    for (const job of next) {
+      expect(await run(storage.get(job.id))).toMatchObject({
+        state: "active",
+        attempt: 1,
+        leaseToken: job.leaseToken,
+      });
+    }
+    expect(await run(storage.stats(T0 + 5))).toMatchObject([
+      { queue: "default", waiting: 0, active: 3, completed: 2 },
+    ]);
+    expect(await run(storage.get(b?.id as string))).toMatchObject({
+      state: "active",
+      output: null,
+    });
+  });
+
   it("recordAndClaim records first, then claims each request, in one call", async () => {
     const storage = ctx.storage();
     // Optional in the port: an adapter without it is served by record then claim.
