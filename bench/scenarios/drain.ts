@@ -23,8 +23,9 @@ export async function measureDrain(
   { n, concurrency, threads }: DrainOptions,
 ): Promise<{ jobsPerSec: number; cpuUsPerJob: number }> {
   const tmp = tempDir();
+  const storage = await fileStorage(`${tmp.dir}/b.db`);
   const manager = createManager({
-    storage: await fileStorage(`${tmp.dir}/b.db`),
+    storage,
     scheduler: variant === "inline" ? inlineScheduler() : await threadScheduler(threads),
     jobs,
     workers: { noop: concurrency },
@@ -50,6 +51,8 @@ export async function measureDrain(
   const jobsPerSec = n / since(t0);
   const cpuUsPerJob = cpuMicros(process.cpuUsage(cpu0)) / n;
   await manager.stop();
+  // Closed before its folder goes: the checkpoint thread may otherwise write there meanwhile.
+  await storage.close?.();
   tmp.remove();
   return { jobsPerSec, cpuUsPerJob };
 }

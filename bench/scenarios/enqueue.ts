@@ -20,8 +20,9 @@ export async function measureEnqueue(
   { n, callers }: EnqueueOptions,
 ): Promise<{ perSec: number; cpuUsPerJob: number }> {
   const tmp = tempDir();
+  const storage = await fileStorage(`${tmp.dir}/a.db`);
   const manager = createManager({
-    storage: await fileStorage(`${tmp.dir}/a.db`),
+    storage,
     scheduler: inlineScheduler(),
     jobs,
     workers: {},
@@ -48,6 +49,8 @@ export async function measureEnqueue(
   const perSec = n / since(t0);
   const cpuUsPerJob = cpuMicros(process.cpuUsage(cpu0)) / n;
   await manager.stop();
+  // Closed before its folder goes: the checkpoint thread may otherwise write there meanwhile.
+  await storage.close?.();
   tmp.remove();
   return { perSec, cpuUsPerJob };
 }

@@ -42,15 +42,12 @@ export async function produce(
 
 /** The producer process of the `other` variant: enqueues into the file at `path`, then exits. */
 export async function runProducer(path: string, options: LatencyOptions): Promise<void> {
-  const manager = createManager({
-    storage: await fileStorage(path),
-    scheduler: inlineScheduler(),
-    jobs,
-    workers: {},
-  });
+  const storage = await fileStorage(path);
+  const manager = createManager({ storage, scheduler: inlineScheduler(), jobs, workers: {} });
   await manager.start();
   await produce((sentAt) => manager.enqueue(jobs.probe, { sentAt }), options);
   await manager.stop();
+  await storage.close?.();
 }
 
 /**
@@ -65,8 +62,9 @@ export async function measureLatency(
 ): Promise<{ p50: number; p95: number; p99: number; idleCpuPct: number }> {
   const tmp = tempDir();
   const path = `${tmp.dir}/c.db`;
+  const storage = await fileStorage(path, options.poll);
   const manager = createManager({
-    storage: await fileStorage(path, options.poll),
+    storage,
     scheduler: inlineScheduler(),
     jobs,
     workers: { probe: 1 },
@@ -108,6 +106,8 @@ export async function measureLatency(
   }
   const ms = jobs.probeStarts.map((s) => s.startedAt - s.sentAt);
   await manager.stop();
+  // Closed before its folder goes: the checkpoint thread may otherwise write there meanwhile.
+  await storage.close?.();
   tmp.remove();
   return { p50: percentile(ms, 50), p95: percentile(ms, 95), p99: percentile(ms, 99), idleCpuPct };
 }

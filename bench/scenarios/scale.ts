@@ -75,6 +75,8 @@ export async function measureScale({ waiting, claims, concurrency, drain }: Scal
   const jobsPerSec = drain / since(t1);
   await manager.stop();
   const rssMb = process.resourceUsage().maxRSS / 1024;
+  // Closed before its folder goes: the checkpoint thread may otherwise write there meanwhile.
+  await storage.close?.();
   tmp.remove();
   return { waiting, claimMs: median(claimMs), jobsPerSec, rssMb, seedSec };
 }
