@@ -78,8 +78,33 @@ export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
       ? { rows: [], changes, changed: changes }
       : { rows: [], changes, changed: changes, lastRowid: Number(lastInsertRowid) };
   };
+  /**
+   * A write a lone run (`single`) left unfinished, with the arguments it ran with. Run outside a
+   * transaction, a write that gives up on another connection's lock (SQLITE_BUSY after the busy
+   * timeout) stays active: the binding does not reset it, and while it is active no transaction
+   * of this connection can commit ("SQL statements in progress"), so one refused enqueue would
+   * stop every later claim and result.
+   */
+  let unfinished: { statement: SyncStatement; args: unknown[] } | undefined;
+  /**
+   * Ends an unfinished write without a trace: run again to its end inside a transaction that is
+   * rolled back. Until the lock it waits for is free this throws, as the call it precedes would.
+   */
+  const finishUnfinished = () => {
+    if (!unfinished) return;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      unfinished.statement.run(unfinished.args);
+    } catch {
+      // An error ends the run too: all that was needed.
+    } finally {
+      db.exec("ROLLBACK");
+    }
+    unfinished = undefined;
+  };
   /** One transaction: committed when the verb returns, rolled back when it throws. */
   const once = <T>(mode: "read" | "write", verb: () => Verb<T>): T => {
+    finishUnfinished();
     db.exec(mode === "write" ? "BEGIN IMMEDIATE" : "BEGIN");
     try {
       const result = runVerbSync(verb(), exec);
@@ -110,6 +135,7 @@ export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
       }
     },
     single<T>(verb: () => Verb<T>): T {
+      finishUnfinished();
       let wrote = false;
       return runVerbSync(verb(), (query) => {
         const prepared = statementOf(query.sql);
@@ -120,7 +146,13 @@ export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
         if (wrote && !prepared.reader) {
           throw new Error(`[shiftwork] single-statement verb ran a second write: ${query.sql}`);
         }
-        const result = exec(query);
+        let result: QueryResult;
+        try {
+          result = exec(query);
+        } catch (error) {
+          if (!prepared.reader) unfinished = { statement: prepared.statement, args: query.args };
+          throw error;
+        }
         if (!prepared.reader && result.changes > 0) wrote = true;
         return result;
       });

@@ -417,6 +417,39 @@ describe("libsql completions on the async client", () => {
   });
 });
 
+describe("libsql after another connection's lock refused a lone write", () => {
+  it("a one-job enqueue and a hand-off refused as locked leave the connection working, nothing stored", async () => {
+    const file = join(dir, "locked.db");
+    const storage = libsqlStorage({ url: `file:${file}`, busyTimeout: 50, checkpoints: "inline" });
+    await storage.migrate();
+    const name = newJob().name;
+    await storage.enqueue([newJob()], T0);
+    const other = new Database(file);
+    other.exec("BEGIN IMMEDIATE");
+    other.exec("INSERT INTO shiftwork_meta VALUES ('held by', 'another connection')");
+    const refused = (call: () => unknown) =>
+      expect(Promise.resolve().then(call)).rejects.toThrow(/locked/);
+    // Each one INSERT outside a transaction (the binding leaves such a write active when it fails).
+    await refused(() => storage.enqueue([newJob()], T0));
+    await refused(() => storage.enqueue([newJob()], T0, { names: [name], leaseMs: 1000 }));
+    other.exec("ROLLBACK");
+    other.close();
+    // Every later call works: before, each failed with "SQL statements in progress".
+    expect(await storage.stats(T0)).toMatchObject([{ waiting: 1 }]);
+    const claimed = await storage.claim({ names: [name], limit: 5, leaseMs: 1000, now: T0 });
+    expect(claimed).toHaveLength(1);
+    const [job] = claimed;
+    const result = { id: job?.id as string, token: job?.leaseToken as string };
+    expect(await storage.record([{ ...result, kind: "completed", output: null }], T0)).toEqual([
+      true,
+    ]);
+    const [later] = await storage.enqueue([newJob()], T0);
+    expect(later?.created).toBe(true);
+    expect(await storage.stats(T0)).toMatchObject([{ waiting: 1, completed: 1 }]);
+    await storage.close?.();
+  });
+});
+
 describe("libsql injected database", () => {
   it("a binding that reports no rowid still enqueues one job exactly once", async () => {
     const db = new Database(":memory:");
