@@ -137,6 +137,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
         const worker = new Worker(`${plan.key}#${i + 1}`, plan.key, plan.queue, {
           wantsWork: () => this.#loop.requestPump(),
           stopped: (w) => void w.context?.terminate(),
+          written: () => this.#results.flush(),
         });
         this.#workers.push(worker);
         return worker;

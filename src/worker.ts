@@ -9,6 +9,8 @@ export interface WorkerHost {
   wantsWork(): void;
   /** The worker stopped; release what it holds. */
   stopped(worker: Worker): void;
+  /** Resolves once the results queued so far (a stopped worker's last one) are written. */
+  written(): Promise<void>;
 }
 
 /**
@@ -66,13 +68,16 @@ export class Worker {
     this.#host.wantsWork();
   }
 
-  /** Stops for good once the current job ends. Resolves when the worker is `stopped`. */
+  /**
+   * Stops for good once the current job ends. Resolves when the worker is `stopped` and that job's
+   * result is written (its event fired), so the caller may act on the job at once.
+   */
   stop(): Promise<void> {
     if (this.#state === "stopped") return Promise.resolve();
     const done = new Promise<void>((resolve) => this.#stopWaiters.push(resolve));
     this.#state = "stopping";
     if (this.#currentJobId === null) this.#finishStop();
-    return done;
+    return done.then(() => this.#host.written());
   }
 
   /** @internal The Manager handed this worker a job. */

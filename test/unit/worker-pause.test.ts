@@ -89,6 +89,25 @@ describe("one worker: pause, resume, stop", () => {
     await manager.stop();
   });
 
+  it("stop resolves once its last job's result is written: its `completed` event has fired", async () => {
+    const { manager, task, a, b, finish } = await twoWorkers();
+    b.pause();
+    const job = await manager.enqueue(task, {});
+    await settle();
+    expect(a.currentJobId).toBe(job.id);
+    let written = false;
+    manager.addEventListener("completed", () => {
+      written = true;
+    });
+    const stopping = a.stop();
+    const done = finish(job.id);
+    await stopping;
+    // Checked at once: a caller that awaited stop() may act on the job straight away (retry it).
+    expect({ state: a.state, written }).toEqual({ state: "stopped", written: true });
+    await done;
+    await manager.stop();
+  });
+
   it("stop: `stopping` while its job runs, then `stopped` for good", async () => {
     const { manager, task, a, b, finish } = await twoWorkers();
     b.pause();
