@@ -6,11 +6,13 @@
  */
 import type { Storage } from "../src/ports.js";
 import {
+  type Again,
   type Query,
   type QueryResult,
   type Row,
   runVerbSync,
   type SqlEngine,
+  transactSync,
   type Verb,
 } from "./_sql/driver.js";
 import { sqlStorage } from "./_sql/storage.js";
@@ -55,18 +57,12 @@ function durableObjectEngine(storage: DurableObjectSqlStorage): SqlEngine {
   return {
     name: "durable-object",
     // The object's SQLite is synchronous: the whole verb runs in one transaction, no awaits.
-    transaction<T>(
-      _mode: "read" | "write",
-      verb: () => Verb<T>,
-      again?: (error: unknown) => (() => Verb<T>) | undefined,
-    ): T {
-      try {
-        return storage.transactionSync(() => runVerbSync(verb(), exec));
-      } catch (error) {
-        const next = again?.(error);
-        if (!next) throw error;
-        return storage.transactionSync(() => runVerbSync(next(), exec));
-      }
+    transaction<T>(_mode: "read" | "write", verb: () => Verb<T>, again?: Again<T>): T {
+      return transactSync(
+        (v) => storage.transactionSync(() => runVerbSync(v(), exec)),
+        verb,
+        again,
+      );
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Client, InStatement } from "@libsql/client";
-import { type Row, runVerbAsync, type SqlEngine, type Verb } from "./driver.js";
+import { type Again, type Row, runVerbAsync, type SqlEngine, type Verb } from "./driver.js";
 
 /**
  * An engine over an `@libsql/client` Client (remote Turso/sqld, `@libsql/client/web` in Workers, or
@@ -34,11 +34,7 @@ export function clientEngine(name: string, client: Client): SqlEngine {
   };
   return {
     name,
-    transaction<T>(
-      mode: "read" | "write",
-      verb: () => Verb<T>,
-      again?: (error: unknown) => (() => Verb<T>) | undefined,
-    ): Promise<T> {
+    transaction<T>(mode: "read" | "write", verb: () => Verb<T>, again?: Again<T>): Promise<T> {
       const run = async () => {
         try {
           return await once(mode, verb);

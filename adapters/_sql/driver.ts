@@ -54,6 +54,9 @@ export async function runVerbAsync<T>(
   return step.value;
 }
 
+/** What an engine runs again, at once, when a transaction's verb threw (see `SqlEngine`). */
+export type Again<T> = (error: unknown) => (() => Verb<T>) | undefined;
+
 /**
  * An engine: runs a verb inside a read or a write transaction (`BEGIN IMMEDIATE` on SQLite files),
  * committing when it returns and rolling back when it throws.
@@ -66,11 +69,7 @@ export interface SqlEngine {
    * of results that held a refused token is written again exactly (`RefusedInBatch`, storage.ts)
    * in its own place among the storage's calls.
    */
-  transaction<T>(
-    mode: "read" | "write",
-    verb: () => Verb<T>,
-    again?: (error: unknown) => (() => Verb<T>) | undefined,
-  ): T | Promise<T>;
+  transaction<T>(mode: "read" | "write", verb: () => Verb<T>, again?: Again<T>): T | Promise<T>;
   /**
    * Runs a verb of exactly one write statement without `BEGIN`/`COMMIT` around it: SQLite makes a
    * lone statement atomic and durable by itself, and on a local file the two extra statements cost
@@ -80,6 +79,24 @@ export interface SqlEngine {
   /** SQLite's `PRAGMA data_version` of this connection: changes when another connection commits. */
   dataVersion?(): number;
   close?(): void | Promise<void>;
+}
+
+/**
+ * A synchronous engine's `transaction` with its `again`: `run` (one transaction) of `verb`, and
+ * when that throws and `again` gives a verb for the error, `run` of that one at once.
+ */
+export function transactSync<T>(
+  run: (verb: () => Verb<T>) => T,
+  verb: () => Verb<T>,
+  again?: Again<T>,
+): T {
+  try {
+    return run(verb);
+  } catch (error) {
+    const next = again?.(error);
+    if (!next) throw error;
+    return run(next);
+  }
 }
 
 /** Shorthand for a query. */

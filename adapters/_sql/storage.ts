@@ -20,7 +20,7 @@ import {
   type NewJob,
   type Storage,
 } from "../../src/ports.js";
-import type { SqlEngine, Verb } from "./driver.js";
+import type { Again, SqlEngine, Verb } from "./driver.js";
 import { type EnqueueRun, enqueueGroup } from "./enqueue-group.js";
 import { needsQueueIndex } from "./filters.js";
 import { type IdCodec, RefusedInBatch, sqlVerbs } from "./verbs.js";
@@ -181,9 +181,6 @@ export function sqlStorage(
     close: () => engine.close?.(),
   };
 }
-
-/** What an engine runs again, at once, when a transaction's verb threw (see `SqlEngine`). */
-type Again<T> = (error: unknown) => (() => Verb<T>) | undefined;
 
 /**
  * The results write's second chance: a batch of completions that held a refused token threw

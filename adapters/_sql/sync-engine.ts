@@ -1,9 +1,11 @@
 import {
+  type Again,
   type Query,
   type QueryResult,
   type Row,
   runVerbSync,
   type SqlEngine,
+  transactSync,
   type Verb,
 } from "./driver.js";
 
@@ -121,18 +123,8 @@ export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
   };
   return {
     name,
-    transaction<T>(
-      mode: "read" | "write",
-      verb: () => Verb<T>,
-      again?: (error: unknown) => (() => Verb<T>) | undefined,
-    ): T {
-      try {
-        return once(mode, verb);
-      } catch (error) {
-        const next = again?.(error);
-        if (!next) throw error;
-        return once(mode, next);
-      }
+    transaction<T>(mode: "read" | "write", verb: () => Verb<T>, again?: Again<T>): T {
+      return transactSync((v) => once(mode, v), verb, again);
     },
     single<T>(verb: () => Verb<T>): T {
       finishUnfinished();

@@ -33,6 +33,16 @@ async function twoWorkers() {
   return { ...harness, task, a, b, finish };
 }
 
+/** Two workers, the second paused, and a job running on the first. */
+async function runningOnA() {
+  const workers = await twoWorkers();
+  workers.b.pause();
+  const first = await workers.manager.enqueue(workers.task, {});
+  await settle();
+  expect(workers.a.currentJobId).toBe(first.id);
+  return { ...workers, first };
+}
+
 describe("one worker: pause, resume, stop", () => {
   it("starts running and idle", async () => {
     const { a, manager } = await twoWorkers();
@@ -90,11 +100,7 @@ describe("one worker: pause, resume, stop", () => {
   });
 
   it("stop resolves once its last job's result is written: its `completed` event has fired", async () => {
-    const { manager, task, a, b, finish } = await twoWorkers();
-    b.pause();
-    const job = await manager.enqueue(task, {});
-    await settle();
-    expect(a.currentJobId).toBe(job.id);
+    const { manager, a, finish, first: job } = await runningOnA();
     let written = false;
     manager.addEventListener("completed", () => {
       written = true;
@@ -109,11 +115,7 @@ describe("one worker: pause, resume, stop", () => {
   });
 
   it("stop: `stopping` while its job runs, then `stopped` for good", async () => {
-    const { manager, task, a, b, finish } = await twoWorkers();
-    b.pause();
-    const first = await manager.enqueue(task, {});
-    await settle();
-    expect(a.currentJobId).toBe(first.id);
+    const { manager, task, a, b, finish, first } = await runningOnA();
 
     let stopped = false;
     const stopping = a.stop().then(() => {
