@@ -52,7 +52,7 @@ export function queueOfId(id: string): string | undefined {
 function durableObjectEngine(storage: DurableObjectSqlStorage): SqlEngine {
   const exec = ({ sql, args }: Query): QueryResult => {
     const rows = storage.sql.exec(sql, ...args).toArray() as Row[];
-    return { rows, changes: rows.length };
+    return { rows };
   };
   return {
     name: "durable-object",

@@ -15,13 +15,12 @@ export function clientEngine(name: string, client: Client): SqlEngine {
       const result = await runVerbAsync(verb(), async ({ sql, args }) => {
         const rs = await tx.execute({ sql, args } as InStatement);
         const rows = rs.rows as unknown as Row[];
-        const changes = rs.rowsAffected;
         // A statement with result columns (a SELECT, a RETURNING) reports no change count here:
         // the local client says 0 whatever it wrote.
-        const changed = rs.columns.length === 0 ? changes : undefined;
+        const changed = rs.columns.length === 0 ? rs.rowsAffected : undefined;
         return rs.lastInsertRowid === undefined
-          ? { rows, changes, changed }
-          : { rows, changes, changed, lastRowid: Number(rs.lastInsertRowid) };
+          ? { rows, changed }
+          : { rows, changed, lastRowid: Number(rs.lastInsertRowid) };
       });
       await tx.commit();
       return result;

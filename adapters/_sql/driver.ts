@@ -18,10 +18,9 @@ export interface Query {
 /** A row, by column name. */
 export type Row = Record<string, unknown>;
 
-/** What a statement gave back: its rows (RETURNING or SELECT) and how many rows it changed. */
+/** What a statement gave back: its rows (RETURNING or SELECT), and what the engine says of a write. */
 export interface QueryResult {
   rows: Row[];
-  changes: number;
   /**
    * The rowid of the last row inserted, when the engine reports it with a write that returns no
    * rows (cheaper than `RETURNING` on libSQL's binding). Absent: ask `last_insert_rowid()`.
@@ -29,7 +28,7 @@ export interface QueryResult {
   lastRowid?: number;
   /**
    * How many rows a write changed, when the engine reports it with the write (libSQL's binding,
-   * `@libsql/client`). Absent: ask `changes()`.
+   * `@libsql/client`; not for a statement with result columns there). Absent: ask `changes()`.
    */
   changed?: number;
 }

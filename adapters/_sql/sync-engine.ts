@@ -66,19 +66,19 @@ export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
       const { names } = prepared;
       if (names === undefined) {
         const rows = prepared.statement.all(args) as Row[];
-        return { rows, changes: rows.length };
+        return { rows };
       }
       const rows = (prepared.statement.all(args) as unknown[][]).map((values) => {
         const row: Row = {};
         for (let i = 0; i < names.length; i++) row[names[i] as string] = values[i];
         return row;
       });
-      return { rows, changes: rows.length };
+      return { rows };
     }
     const { changes, lastInsertRowid } = prepared.statement.run(args);
     return lastInsertRowid === undefined
-      ? { rows: [], changes, changed: changes }
-      : { rows: [], changes, changed: changes, lastRowid: Number(lastInsertRowid) };
+      ? { rows: [], changed: changes }
+      : { rows: [], changed: changes, lastRowid: Number(lastInsertRowid) };
   };
   /**
    * A write a lone run (`single`) left unfinished, with the arguments it ran with. Run outside a
@@ -145,7 +145,7 @@ export function syncEngine(name: string, db: SyncDatabase): SqlEngine {
           if (!prepared.reader) unfinished = { statement: prepared.statement, args: query.args };
           throw error;
         }
-        if (!prepared.reader && result.changes > 0) wrote = true;
+        if (!prepared.reader && (result.changed ?? 0) > 0) wrote = true;
         return result;
       });
     },

@@ -193,8 +193,9 @@ export function sqlVerbs(codec: IdCodec) {
    * engine reports the rowid with the write, or one more statement asks for it.
    */
   function* insertedRow(sql: string, ...args: SqlValue[]): Verb<{ changes: number; seq: number }> {
-    const { changes, lastRowid } = yield q(sql, ...args);
-    if (lastRowid !== undefined) return { changes, seq: lastRowid };
+    const { changed, lastRowid } = yield q(sql, ...args);
+    if (lastRowid !== undefined && changed !== undefined)
+      return { changes: changed, seq: lastRowid };
     const { rows } = yield q("SELECT changes() AS changes, last_insert_rowid() AS seq");
     return { changes: Number(rows[0]?.changes), seq: Number(rows[0]?.seq) };
   }
