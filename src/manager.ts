@@ -211,15 +211,9 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
    * releases their leases so any process can take them at once. `graceful: false` does not wait;
    * called while a graceful stop waits, it cuts the wait short (a second Ctrl+C).
    */
-  stop(options?: { graceful?: boolean; timeout?: number | string }): Promise<void> {
-    let parsed: { graceful: boolean; timeout?: number };
-    try {
-      parsed = parseOrThrow(stopOptionsSchema, options, "stop options", "");
-    } catch (error) {
-      // Rejected, not thrown: `stop(...).catch(...)` sees bad options too.
-      return Promise.reject(error);
-    }
-    const { graceful, timeout } = parsed;
+  async stop(options?: { graceful?: boolean; timeout?: number | string }): Promise<void> {
+    // Async, so bad options reject like every other failure rather than throw at the call.
+    const { graceful, timeout } = parseOrThrow(stopOptionsSchema, options, "stop options", "");
     if (this.#stopping) {
       if (!graceful) this.#forceStop?.();
       return this.#stopping;
