@@ -47,9 +47,8 @@ export function rowToJob(row: Row, idOf: (seq: number) => string): JobRecord {
 }
 
 /**
- * Maps a row's values in {@link JOB_COLUMNS} order (as a `json_array` of them gives them) to a
- * job, with no row object in between: a claim maps every row it takes, and an object with 26
- * dynamically named keys is a slow one to build.
+ * Maps a row's values in {@link JOB_COLUMNS} order to a job, with no row object in between (see
+ * {@link claimedToJob} for the claim's own read-back).
  */
 export function valuesToJob(v: readonly unknown[], idOf: (seq: number) => string): JobRecord {
   const seq = num(v[0]);
@@ -76,6 +75,77 @@ export function valuesToJob(v: readonly unknown[], idOf: (seq: number) => string
     createdAt: num(v[18]),
     updatedAt: num(v[19]),
     finishedAt: numOrNull(v[20]),
+  };
+}
+
+/**
+ * The columns a claim reads back, in the order {@link claimedToJob} takes them: the ones the claim
+ * did not set itself (state, lease, `updated_at`, the new attempt's times are known without a read).
+ */
+export const CLAIMED_COLUMNS = [
+  "seq",
+  "name",
+  "queue",
+  "input",
+  "priority",
+  "run_at",
+  "attempt",
+  "max_attempts",
+  "key",
+  "progress",
+  "output",
+  "error",
+  "cancel_reason",
+  "cancel_requested",
+  "earlier_attempts",
+  "created_at",
+  "finished_at",
+] as const;
+
+/** What one claim wrote into every row it took (see `CLAIM_SET` in verbs.ts). */
+export interface ClaimWrite {
+  /** The claim's token: each row's lease token is `token.seq`. */
+  token: string;
+  leaseExpiresAt: number;
+  now: number;
+}
+
+/**
+ * Maps a claimed row's values in {@link CLAIMED_COLUMNS} order to its job, with what the claim
+ * wrote filled in from `claim`: a claim reads back 17 columns of each row instead of 26.
+ */
+export function claimedToJob(
+  v: readonly unknown[],
+  idOf: (seq: number) => string,
+  claim: ClaimWrite,
+): JobRecord {
+  const seq = num(v[0]);
+  const attempt = num(v[6]);
+  const attempts = parse<Attempt[]>(v[14], []);
+  attempts.push({ attempt, startedAt: claim.now, endedAt: null, outcome: null, error: null });
+  return {
+    id: idOf(seq),
+    seq,
+    name: String(v[1]),
+    queue: String(v[2]),
+    input: parse<Json>(v[3], null),
+    state: "active",
+    priority: num(v[4]),
+    runAt: num(v[5]),
+    attempt,
+    maxAttempts: num(v[7]),
+    key: (v[8] as string | null) ?? null,
+    progress: parse<Json>(v[9], null),
+    output: parse<Json>(v[10], null),
+    error: parse<ErrorInfo | null>(v[11], null),
+    cancelReason: (v[12] as string | null) ?? null,
+    cancelRequested: num(v[13]) === 1,
+    leaseToken: `${claim.token}.${seq}`,
+    leaseExpiresAt: claim.leaseExpiresAt,
+    attempts,
+    createdAt: num(v[15]),
+    updatedAt: claim.now,
+    finishedAt: numOrNull(v[16]),
   };
 }
 

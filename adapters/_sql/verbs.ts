@@ -19,7 +19,7 @@ import type {
 import { emptyQueueStats, matchesFilter, newJobRecord } from "../../src/ports.js";
 import { type Query, q, type SqlValue, type Verb } from "./driver.js";
 import { filterSql, placeholders, readyWakeSql } from "./filters.js";
-import { JOB_COLUMNS, json, rowToJob, valuesToJob } from "./rows.js";
+import { CLAIMED_COLUMNS, claimedToJob, json, rowToJob } from "./rows.js";
 import { MIGRATIONS, QUEUE_READY_INDEX, SCHEMA_VERSION } from "./schema.js";
 
 /** How ids map to sequence numbers; a Durable Object prefixes its queue, say. */
@@ -62,21 +62,12 @@ export class RefusedInBatch extends Error {
 const END_ATTEMPT = "last_ended_at = ?, last_outcome = ?, last_error = ?";
 
 /**
- * The job columns for `json_array`. A REAL (a time with a fraction of a millisecond, which the
- * port allows) goes as 17 significant digits of text: `json_array` writes only 15, and the claimed
- * record must equal the stored one.
+ * A claim's read-back columns for `json_array`. A REAL (a time with a fraction of a millisecond,
+ * which the port allows) goes as 17 significant digits of text: `json_array` writes only 15, and
+ * the claimed record must equal the stored one.
  */
-const JSON_COLUMNS = JOB_COLUMNS.map((column) =>
-  [
-    "priority",
-    "run_at",
-    "lease_expires_at",
-    "created_at",
-    "updated_at",
-    "finished_at",
-    "last_started_at",
-    "last_ended_at",
-  ].includes(column)
+const CLAIMED_JSON = CLAIMED_COLUMNS.map((column) =>
+  ["priority", "run_at", "created_at", "finished_at"].includes(column)
     ? `CASE WHEN typeof(${column}) = 'real' THEN printf('%!.17g', ${column}) ELSE ${column} END`
     : column,
 ).join(", ");
@@ -325,18 +316,20 @@ export function sqlVerbs(codec: IdCodec) {
     );
     // The claimed rows come back as one JSON value rather than through RETURNING: on libSQL's
     // binding a returned row costs about a microsecond per column, a JSON array a tenth of that.
-    // They are found by their lease (the index on active leases, then this claim's token).
+    // They are found by their lease (the index on active leases, then this claim's token), and
+    // only the columns the claim did not write come back.
     const { rows } = yield q(
-      `SELECT json_group_array(json_array(${JSON_COLUMNS})) AS rows FROM (
+      `SELECT json_group_array(json_array(${CLAIMED_JSON})) AS rows FROM (
          SELECT * FROM shiftwork_jobs
          WHERE state = 'active' AND lease_expires_at = ? AND lease_token > ? AND lease_token < ?)`,
       expires,
       `${token}.`,
       `${token}/`,
     );
+    const claim = { token, leaseExpiresAt: expires, now };
     // In claim order (a sort here, not a temporary B-tree in SQLite).
     return (JSON.parse(String(rows[0]?.rows ?? "[]")) as unknown[][])
-      .map((values) => valuesToJob(values, codec.idOf) as ClaimedJob)
+      .map((values) => claimedToJob(values, codec.idOf, claim) as ClaimedJob)
       .sort((a, b) => a.priority - b.priority || a.runAt - b.runAt || a.seq - b.seq);
   }
 

@@ -16,6 +16,8 @@ export function orderCases(ctx: StorageCaseContext): void {
     expect(job?.updatedAt).toBe(now);
     expect(job?.attempts[0]?.startedAt).toBe(now);
     expect(await run(storage.get(id as string))).toMatchObject({ runAt, updatedAt: now });
+    // The whole record, as a later read gives it: what the claim wrote (state, lease, attempt).
+    expect(job).toEqual(await run(storage.get(id as string)));
     // The attempt's times too, where they are written into its JSON.
     const end = T0 + 2.123456789;
     const done = { ...lease(job as ClaimedJob), kind: "completed" as const, output: null };
@@ -63,6 +65,8 @@ export function orderCases(ctx: StorageCaseContext): void {
     ];
     expect(two?.attempts).toEqual(history);
     expect((await run(storage.get(id as string)))?.attempts).toEqual(history);
+    // A retried job's whole record (its error, its attempts) as a later read gives it.
+    expect(two).toEqual(await run(storage.get(id as string)));
   });
 
   it("claims by priority, then run time, then insertion order", async () => {
