@@ -127,7 +127,8 @@ export interface ListOptions {
 export const listOptionsSchema: v.GenericSchema<ListOptions, ListQuery> = v.strictObject({
   state: v.optional(v.picklist(["waiting", "active", "completed", "failed", "cancelled"])),
   name: v.optional(v.pipe(v.string(), noNul)),
-  queue: v.optional(v.pipe(v.string(), noNul)),
+  // A name no queue can have is refused, as an enqueue would refuse it, not answered with nothing.
+  queue: v.optional(queueNameSchema),
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000)), 50),
   cursor: v.optional(
     v.union(

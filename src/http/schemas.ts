@@ -43,7 +43,7 @@ const LIMIT = "expected a whole number from 1 to 200";
 export const listQuerySchema = v.strictObject({
   state: v.optional(v.picklist(JOB_STATES)),
   name: v.optional(v.pipe(v.string(), v.maxLength(200))),
-  queue: v.optional(v.pipe(v.string(), v.maxLength(100))),
+  queue: v.optional(queueNameSchema),
   limit: v.optional(
     v.pipe(
       v.string(),

@@ -176,6 +176,8 @@ describe("HTTP API (app.request, memory adapter)", () => {
       // Reading only the first would answer another question than the one asked.
       [app.request("/jobs?state=failed&state=completed"), "query.state", /^given more than once$/],
       [app.request("/events?queue=a&queue=b"), "query.queue", /^given more than once$/],
+      // A name no queue can have, as a Worker's router refuses it.
+      [app.request("/jobs?queue=a%20b"), "query.queue", /^use letters, digits and _ \. : - only$/],
       [app.request("/jobs?limit=100000"), "query.limit", /^expected a whole number from 1 to 200$/],
       [app.request("/jobs?limit=0"), "query.limit", /^expected a whole number from 1 to 200$/],
       [
