@@ -36,7 +36,7 @@ export function prepareJob(
     ]);
   }
   const planned = jobs.get(item.name);
-  if (!planned) throw new UnknownJobError(item.name);
+  if (!planned) throw new UnknownJobError(item.name, `${prefix}name`);
   const { definition, policy } = planned;
   const parsed = v.safeParse(definition.input, item.input);
   if (!parsed.success) {

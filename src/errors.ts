@@ -35,9 +35,12 @@ export class ValidationError extends ShiftworkError {
 export class UnknownJobError extends ShiftworkError {
   override name = "UnknownJobError";
   readonly jobName: string;
-  constructor(jobName: string) {
-    super(`name: unknown job "${jobName}"`);
+  /** The field that named it: `name`, or `jobs[2].name` in a batch. */
+  readonly path: string;
+  constructor(jobName: string, path = "name") {
+    super(`${path}: unknown job "${jobName}"`);
     this.jobName = jobName;
+    this.path = path;
   }
 }
 

@@ -53,7 +53,10 @@ export type RpcResult<T> = { ok: T } | RpcError;
 function asRpcError(error: unknown): RpcError {
   if (error instanceof ValidationError)
     return { error: { status: 400, message: error.message, issues: error.issues } };
-  if (error instanceof UnknownJobError) return { error: { status: 422, message: error.message } };
+  if (error instanceof UnknownJobError) {
+    const issues = [{ path: error.path, message: `unknown job "${error.jobName}"` }];
+    return { error: { status: 422, message: error.message, issues } };
+  }
   if (error instanceof ShiftworkError && /not found/.test(error.message))
     return { error: { status: 404, message: error.message } };
   if (error instanceof ShiftworkError && /cannot (cancel|retry)/.test(error.message)) {

@@ -1,8 +1,9 @@
 import type { Hono } from "hono";
 import type { EnqueueItem } from "../../src/_enqueue.js";
 import { collectJobs } from "../../src/define.js";
+import { UnknownJobError } from "../../src/errors.js";
 import { type AppOptions, createApp, type ManagerLike } from "../../src/http/app.js";
-import { ApiError, bodyPath } from "../../src/http/respond.js";
+import { ApiError, bodyPath, unknownJobIssues } from "../../src/http/respond.js";
 import type { JobModule } from "../../src/manager.js";
 import type { EnqueueOptions } from "../../src/options.js";
 import type { JobPage, JobRecord } from "../../src/ports.js";
@@ -74,9 +75,13 @@ export function queueWorker(options: QueueWorkerOptions): QueueWorker {
       if (!object) throw new ApiError(404, `job "${id}" not found`);
       return object;
     };
-    const queueOf = (name: string, queue: unknown) => {
+    /** The queue a job goes to; `path` is the field that named the job, should it be unknown. */
+    const queueOf = (name: string, queue: unknown, path = "name") => {
       const definition = definitions.get(name);
-      if (!definition) throw new ApiError(422, `name: unknown job "${name}"`);
+      if (!definition) {
+        const issues = unknownJobIssues(new UnknownJobError(name, path));
+        throw new ApiError(422, `${path}: unknown job "${name}"`, issues);
+      }
       return typeof queue === "string" ? queue : (definition.queue ?? "default");
     };
     return {
@@ -90,8 +95,8 @@ export function queueWorker(options: QueueWorkerOptions): QueueWorker {
         // All or nothing holds inside one object's SQLite: a batch goes to one object.
         const pick = Math.random(); // keyless jobs of one batch share a shard
         const objects = new Set(
-          items.map((item) => {
-            const queue = queueOf(item.name, item.options?.queue);
+          items.map((item, i) => {
+            const queue = queueOf(item.name, item.options?.queue, `jobs[${i}].name`);
             return route.objectFor(queue, item.options?.key, pick);
           }),
         );

@@ -84,6 +84,11 @@ export async function named<T>(where: "query" | "path", call: () => Promise<T>):
   }
 }
 
+/** The issue of an unknown job, at the field that named it (`body.jobs[2].name` in a batch). */
+export const unknownJobIssues = ({ path, jobName }: UnknownJobError): Issue[] => [
+  { path: bodyPath(path), message: `unknown job "${jobName}"` },
+];
+
 /** Maps what a Manager throws to a status: 400 bad input, 404, 409 wrong state, 422 unknown job. */
 export function errorResponse(error: unknown): Response {
   // Only bearer auth throws hono's HTTPException here: a missing, malformed (hono's 400) or wrong
@@ -94,7 +99,7 @@ export function errorResponse(error: unknown): Response {
     const issues = error.issues.map((issue) => ({ ...issue, path: bodyPath(issue.path) }));
     return fail(400, error.message, issues);
   }
-  if (error instanceof UnknownJobError) return fail(422, error.message);
+  if (error instanceof UnknownJobError) return fail(422, error.message, unknownJobIssues(error));
   if (error instanceof JobNotFoundError) return fail(404, error.message);
   if (error instanceof JobStateError) return fail(409, error.message);
   if (error instanceof ShiftworkError && /held by job/.test(error.message))

@@ -82,10 +82,16 @@ describe("HTTP API (app.request, memory adapter)", () => {
       [json("{not json"), 400, "body"],
       [json([]), 400, "body"],
       [json("null"), 400, "body"],
-      [json({ name: "nope", input: {} }), 422, undefined],
+      [json({ name: "nope", input: {} }), 422, "body.name"],
+      [
+        json({ jobs: [{ name: "email.send", input: { to: "a@example.com" } }, { name: "nope" }] }),
+        422,
+        "body.jobs[1].name",
+      ],
     ];
     for (const [init, status, path] of cases) {
-      const response = await app.request("/jobs", init);
+      const batch = JSON.stringify(init.body).includes('\\"jobs\\"');
+      const response = await app.request(batch ? "/jobs/batch" : "/jobs", init);
       expect({ status: response.status }).toEqual({ status });
       const body = (await response.json()) as {
         error: { message: string; issues?: { path: string }[] };

@@ -17,7 +17,11 @@ describe("enqueue rejects bad input, naming the field, storing nothing", () => {
       { name: "email.send", input: { to: "a@example.com" } },
       { name: "email.sned", input: { to: "b@example.com" } },
     ];
-    await expect(manager.enqueueMany(batch)).rejects.toBeInstanceOf(UnknownJobError);
+    const inBatch = await manager.enqueueMany(batch).catch((e: unknown) => e);
+    expect(inBatch).toBeInstanceOf(UnknownJobError);
+    // In a batch, the field is the job's own: which of the items named it.
+    expect((inBatch as UnknownJobError).path).toBe("jobs[1].name");
+    expect((inBatch as Error).message).toMatch(/ jobs\[1\]\.name: unknown job "email\.sned"$/);
     expect(await snapshot(manager)).toEqual(before);
   });
 
