@@ -395,7 +395,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   async pause(queue?: string): Promise<void> {
     for (const q of this.#queuesOf(queue)) {
       await this.#call("setPaused", () => this.#storage.setPaused(q, true));
-      for (const worker of this.#workers) if (worker.queue === q) worker.pause();
+      for (const worker of this.#workers) if (worker.queue === q) worker._queuePaused(true);
     }
   }
 
@@ -408,11 +408,14 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     await Promise.all(chosen.map((worker) => worker.stop()));
   }
 
-  /** Resumes a paused queue, or every queue of this Manager. */
+  /**
+   * Resumes a paused queue, or every queue of this Manager. A Worker paused on its own
+   * (`worker.pause()`) stays paused until its own `resume()`.
+   */
   async resume(queue?: string): Promise<void> {
     for (const q of this.#queuesOf(queue)) {
       await this.#call("setPaused", () => this.#storage.setPaused(q, false));
-      for (const worker of this.#workers) if (worker.queue === q) worker.resume();
+      for (const worker of this.#workers) if (worker.queue === q) worker._queuePaused(false);
     }
     this.#loop.requestPump();
   }

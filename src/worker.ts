@@ -23,7 +23,12 @@ export class Worker {
   readonly serves: string;
   /** Queue this worker belongs to, for per-queue pause; a name-keyed worker has its job's queue. */
   readonly queue: string;
+  /** Running, stopping or stopped; `paused` is read from the two pauses below. */
   #state: WorkerState = "running";
+  /** Paused by {@link pause}: only {@link resume} undoes it. */
+  #paused = false;
+  /** Its queue is paused by the Manager (`manager.pause(queue)`): only the queue's resume undoes it. */
+  #queuePaused = false;
   #currentJobId: string | null = null;
   #stopWaiters: (() => void)[] = [];
   readonly #host: WorkerHost;
@@ -38,7 +43,9 @@ export class Worker {
   }
 
   get state(): WorkerState {
-    return this.#state;
+    return this.#state === "running" && (this.#paused || this.#queuePaused)
+      ? "paused"
+      : this.#state;
   }
 
   /** Id of the job this worker is running, or `null`. */
@@ -48,24 +55,34 @@ export class Worker {
 
   /** True while the worker takes new jobs. */
   get isRunning(): boolean {
-    return this.#state === "running";
+    return this.state === "running";
   }
 
   /** True when the worker is free to take a job. */
   get isIdle(): boolean {
-    return this.#state === "running" && this.#currentJobId === null && this.context !== null;
+    return this.state === "running" && this.#currentJobId === null && this.context !== null;
   }
 
-  /** Stops taking new jobs; the current one runs to its end. */
+  /**
+   * Stops taking new jobs; the current one runs to its end. Only {@link resume} undoes it: a
+   * resume of the worker's queue (`manager.resume(queue)`) leaves it paused.
+   */
   pause(): void {
-    if (this.#state === "running") this.#state = "paused";
+    if (this.#state === "running") this.#paused = true;
   }
 
-  /** Takes new jobs again after {@link pause}. */
+  /** Takes new jobs again after {@link pause}, unless its queue is paused too. */
   resume(): void {
-    if (this.#state !== "paused") return;
-    this.#state = "running";
-    this.#host.wantsWork();
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.state === "running") this.#host.wantsWork();
+  }
+
+  /** @internal The Manager paused or resumed this worker's queue. */
+  _queuePaused(paused: boolean): void {
+    if (this.#state !== "running" || this.#queuePaused === paused) return;
+    this.#queuePaused = paused;
+    if (this.state === "running") this.#host.wantsWork();
   }
 
   /**
@@ -89,7 +106,7 @@ export class Worker {
   _release(): void {
     this.#currentJobId = null;
     if (this.#state === "stopping") this.#finishStop();
-    else if (this.#state === "running") this.#host.wantsWork();
+    else if (this.state === "running") this.#host.wantsWork();
   }
 
   #finishStop(): void {
@@ -110,7 +127,7 @@ export class Worker {
       id: this.id,
       serves: this.serves,
       queue: this.queue,
-      state: this.#state,
+      state: this.state,
       currentJobId: this.#currentJobId,
     };
   }

@@ -72,6 +72,26 @@ describe("pause and resume a queue", () => {
     await second.manager.stop();
   });
 
+  it("a Worker paused on its own stays paused through its queue's pause and resume", async () => {
+    const { manager } = setup({ jobs: [send], workers: { emails: 2 } });
+    await manager.start();
+    const [own, other] = manager.workers();
+    own?.pause();
+    await manager.pause("emails");
+    await manager.resume("emails");
+    expect(manager.workers().map((w) => w.state)).toEqual(["paused", "running"]);
+    const first = await manager.enqueue(send, { to: "a@example.com" });
+    await settle();
+    expect((await manager.get(first.id))?.state).toBe("completed");
+    // Its own resume, while its queue is paused, waits for the queue too.
+    await manager.pause("emails");
+    own?.resume();
+    expect(own?.state).toBe("paused");
+    await manager.resume("emails");
+    expect([own?.state, other?.state]).toEqual(["running", "running"]);
+    await manager.stop();
+  });
+
   it("pause() with no queue pauses every queue of the Manager", async () => {
     const { manager } = setup({ jobs: [send, report], workers: { emails: 1, default: 1 } });
     await manager.start();
