@@ -24,6 +24,7 @@ import {
   stopOptionsSchema,
 } from "./options.js";
 import {
+  emptyQueueStats,
   isPromise,
   type JobPage,
   type JobRecord,
@@ -336,9 +337,17 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     return subscribeJobEvents(this, listener);
   }
 
-  /** Counts by queue and state. */
-  stats(): Promise<QueueStats[]> {
-    return this.#call("stats", () => this.#storage.stats(this.#now()));
+  /** Counts by queue and state: every queue with jobs, and every queue this Manager's Workers serve. */
+  async stats(): Promise<QueueStats[]> {
+    const stored = await this.#call("stats", () => this.#storage.stats(this.#now()));
+    // The queues this Manager's Workers serve are listed even before they hold a job (zero
+    // counts). Only those: a Durable Object's Manager must not speak for another object's queue.
+    const listed = new Set(stored.map((s) => s.queue));
+    const empty = [...new Set(this.#workers.map((w) => w.queue))].filter((q) => !listed.has(q));
+    if (empty.length === 0) return stored;
+    return [...stored, ...empty.map((queue) => emptyQueueStats(queue))].sort((a, b) =>
+      a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0,
+    );
   }
 
   /**

@@ -234,6 +234,7 @@ describe("HTTP API (app.request, memory adapter)", () => {
       /^(\[shiftwork\] )?invalid path$/,
     );
     expect(await count()).toBe(0);
+    // Nothing stored (this Manager has no Workers, so it lists no queue of its own either).
     expect(await manager.stats()).toEqual([]);
   });
 

@@ -92,6 +92,23 @@ describe("pause and resume a queue", () => {
     await manager.stop();
   });
 
+  it("stats list every queue this Manager's Workers serve, with zero counts before any job", async () => {
+    const { manager } = setup({ jobs: [send, report], workers: { emails: 1 } });
+    await manager.start();
+    expect((await manager.stats()).map((s) => [s.queue, s.waiting, s.completed])).toEqual([
+      ["emails", 0, 0],
+    ]);
+    // A queue no Worker here serves is listed once it holds a job, in name order.
+    await manager.enqueue(send, { to: "a@example.com" });
+    await manager.enqueue(report, {});
+    await settle();
+    expect((await manager.stats()).map((s) => [s.queue, s.waiting, s.completed])).toEqual([
+      ["default", 1, 0],
+      ["emails", 0, 1],
+    ]);
+    await manager.stop();
+  });
+
   it("pause() with no queue pauses every queue of the Manager", async () => {
     const { manager } = setup({ jobs: [send, report], workers: { emails: 1, default: 1 } });
     await manager.start();
