@@ -3,6 +3,7 @@
  * Works on every host; CPU-bound handlers block the host while they run.
  * @module
  */
+import { MAX_TIMER_MS } from "../src/_long-timer.js";
 import { createExecutor } from "../src/host/executor.js";
 import type { ExecutionContext, FromContext, Scheduler } from "../src/ports.js";
 
@@ -39,7 +40,7 @@ export function inlineScheduler(options: InlineSchedulerOptions = {}): Scheduler
       slot = undefined;
       if (time === null) return;
       // setTimeout holds at most 2^31-1 ms; an early wake-up just re-arms the slot.
-      const delay = Math.min(Math.max(0, time - now()), 2_147_483_647);
+      const delay = Math.min(Math.max(0, time - now()), MAX_TIMER_MS);
       slot = setTimeout(() => {
         slot = undefined;
         callback();

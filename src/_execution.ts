@@ -1,5 +1,6 @@
 import type { GroupCommit } from "./_group-commit.js";
 import { type EventTag, eventInit, type ManagerHost } from "./_host.js";
+import { type LongTimer, longTimeout } from "./_long-timer.js";
 import { decide, type ResultBody } from "./_outcome.js";
 import type { PlannedJob } from "./_plan.js";
 import type { AnyJobDefinition } from "./define.js";
@@ -20,13 +21,13 @@ import type { Worker } from "./worker.js";
 export interface InFlight {
   job: ClaimedJob;
   worker: Worker;
-  timer?: ReturnType<typeof setTimeout>;
+  timer?: LongTimer;
 }
 
 /** A Worker whose handler was taken off its job and has not returned yet. */
 interface Overdue {
   worker: Worker;
-  timer: ReturnType<typeof setTimeout>;
+  timer: LongTimer;
 }
 
 /** What {@link Execution} needs besides the {@link ManagerHost}. */
@@ -106,7 +107,7 @@ export class Execution {
     this.#host.emit("active", eventInit(job));
     const timeoutMs = this.#jobs.get(job.name)?.timeoutMs;
     if (timeoutMs !== undefined) {
-      entry.timer = setTimeout(() => this.#onTimeout(entry, timeoutMs), timeoutMs);
+      entry.timer = longTimeout(() => this.#onTimeout(entry, timeoutMs), timeoutMs);
     }
     const { id, leaseToken: token, name, input, attempt, maxAttempts } = job;
     worker.context?.send({ type: "run", job: { id, token, name, input, attempt, maxAttempts } });
@@ -179,7 +180,7 @@ export class Execution {
     // A handler taken off its job (timeout, cancel, lost lease) returned at last: the worker is free.
     const overdue = this.#overdue.get(message.id);
     if (message.type === "done" && overdue?.worker === worker && entry?.worker !== worker) {
-      clearTimeout(overdue.timer);
+      overdue.timer.clear();
       this.#overdue.delete(message.id);
       worker._release();
       return;
@@ -227,14 +228,14 @@ export class Execution {
     entry.worker.context?.send(abort);
     const overdue: Overdue = {
       worker: entry.worker,
-      timer: setTimeout(() => this.#replaceContext(entry.job.id, overdue), this.#graceMs),
+      timer: longTimeout(() => this.#replaceContext(entry.job.id, overdue), this.#graceMs),
     };
     this.#overdue.set(entry.job.id, overdue);
   }
 
   #replaceContext(jobId: string, overdue: Overdue): void {
     if (this.#overdue.get(jobId) !== overdue) return;
-    clearTimeout(overdue.timer);
+    overdue.timer.clear();
     this.#overdue.delete(jobId);
     const { worker } = overdue;
     const stuck = worker.context;
@@ -265,7 +266,7 @@ export class Execution {
     const overdue = jobId ? this.#overdue.get(jobId) : undefined;
     if (jobId && overdue?.worker === worker) {
       // Its handler had already been taken off its job; the context's death ends the wait.
-      clearTimeout(overdue.timer);
+      overdue.timer.clear();
       this.#overdue.delete(jobId);
       worker.context = null;
       worker._release();
@@ -347,7 +348,7 @@ export class Execution {
   }
 
   #drop(entry: InFlight, release = true): void {
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    entry.timer?.clear();
     this.#inFlight.delete(entry.job.id);
     if (release) entry.worker._release();
     if (this.#inFlight.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();

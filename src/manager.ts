@@ -4,6 +4,7 @@ import { Execution } from "./_execution.js";
 import { GroupCommit } from "./_group-commit.js";
 import { type EventTag, eventInit, type JobEventType, type ManagerHost } from "./_host.js";
 import { ListenedEventTarget } from "./_listened-target.js";
+import { longTimeout } from "./_long-timer.js";
 import { type PlannedJob, planGroups, planJobs } from "./_plan.js";
 import { markTrusted } from "./_trust.js";
 import type { AnyJobDefinition, InputOf } from "./define.js";
@@ -243,11 +244,11 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   #waitIdle(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        timer.clear();
         this.#forceStop = undefined;
         resolve();
       };
-      const timer = setTimeout(done, ms);
+      const timer = longTimeout(done, ms);
       this.#forceStop = done;
       this.#execution.onIdle(done);
     });
@@ -363,9 +364,9 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     while (this.#loop.busy) await new Promise((resolve) => setTimeout(resolve, 1));
     if (this.#execution.size > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, maxWaitMs);
+        const timer = longTimeout(resolve, maxWaitMs);
         this.#execution.onIdle(() => {
-          clearTimeout(timer);
+          timer.clear();
           resolve();
         });
       });

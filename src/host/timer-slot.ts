@@ -1,7 +1,9 @@
-/** The longest delay `setTimeout` holds (about 24.8 days); a later wake-up re-arms on firing. */
-const MAX_DELAY_MS = 2_147_483_647;
+import { MAX_TIMER_MS } from "../_long-timer.js";
 
-/** A Scheduler's single wake-up slot on `setTimeout`: every arm replaces the last. */
+/**
+ * A Scheduler's single wake-up slot on `setTimeout`: every arm replaces the last. A wake-up past
+ * what `setTimeout` holds fires early, and the pump it wakes arms the slot again.
+ */
 export interface TimerSlot {
   wakeAt(time: number | null, callback: () => void): void;
   clear(): void;
@@ -18,7 +20,7 @@ export function timerSlot(now: () => number = () => Date.now()): TimerSlot {
     wakeAt(time, callback) {
       clear();
       if (time === null) return;
-      const delay = Math.min(Math.max(0, time - now()), MAX_DELAY_MS);
+      const delay = Math.min(Math.max(0, time - now()), MAX_TIMER_MS);
       timer = setTimeout(() => {
         timer = undefined;
         callback();
