@@ -10,9 +10,18 @@ import { attemptCountSchema } from "./retry.js";
  */
 const RUN_AT = "expected an ISO 8601 date-time with its time zone, such as 2026-01-31T12:00:00Z";
 
+/** Whether an ISO date-time's day exists: `Date.parse` moves 2026-02-30 to March 2 unasked. */
+const realDay = (text: string): boolean => {
+  const [year, month, day] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+};
+
 const isoDate: v.GenericSchema<string, number> = v.pipe(
   v.string(),
   v.isoTimestamp(RUN_AT),
+  v.check(realDay, RUN_AT),
   v.transform((text) => Date.parse(text)),
 );
 

@@ -79,7 +79,11 @@ export function createExecutor({ jobs, send }: ExecutorOptions): Executor {
       if (directive?.kind === "snooze") {
         const delayMs = parseDuration(directive.delay);
         if (delayMs === undefined) {
-          return failed(new UnrecoverableError("[shiftwork] snooze: delay is not a duration"));
+          return failed(
+            new UnrecoverableError(
+              "[shiftwork] snooze: delay is not a duration from 0 to 100 years",
+            ),
+          );
         }
         return { kind: "snoozed", delayMs };
       }

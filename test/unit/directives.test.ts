@@ -59,6 +59,24 @@ describe("handler directives", () => {
     await manager.stop();
   });
 
+  it("snooze with a delay past 100 years fails the job for good instead of parking it for ever", async () => {
+    const park = defineJob({
+      name: "park",
+      input: v.object({ delay: v.number() }),
+      retry: { attempts: 3 },
+      run: ({ delay }) => snooze(delay),
+    });
+    const { manager, trail } = setup({ jobs: [park], workers: { park: 1 } });
+    await manager.start();
+    const { id } = await manager.enqueue(park, { delay: 1e20 });
+    await settle();
+    const failed = await manager.get(id);
+    expect(failed).toMatchObject({ state: "failed", attempt: 1 });
+    expect(failed?.error?.message).toMatch(/snooze: delay is not a duration/);
+    expect(trail(id)).toEqual(["enqueued", "active", "failed"]);
+    await manager.stop();
+  });
+
   it("cancel(reason) from a handler ends the job cancelled, with no retry", async () => {
     let starts = 0;
     const maybe = defineJob({

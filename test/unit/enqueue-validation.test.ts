@@ -49,6 +49,31 @@ describe("enqueue rejects bad input, naming the field, storing nothing", () => {
       () => manager.enqueue(sendEmail, { to }, { delay: -5 }),
       "options.delay",
     );
+    // Past 100 years: a run time that far is a mistake (and 1e20 ms lies past every Date).
+    for (const delay of [1e20, "999999999d", 36_501 * 86_400_000]) {
+      const error = await rejectsAt(
+        manager,
+        () => manager.enqueue(sendEmail, { to }, { delay: delay as never }),
+        "options.delay",
+      );
+      expect(error.issues[0]?.message).toMatch(/^expected a duration from 0 to 100 years/);
+    }
+    const century = await manager.enqueue(sendEmail, { to }, { delay: "36500d" });
+    expect(century.runAt).toBe(century.createdAt + 36_500 * 86_400_000);
+  });
+
+  it("a runAt on a day its month does not have is refused, not moved to the next month", async () => {
+    const { manager } = await seeded();
+    const to = "x@example.com";
+    for (const runAt of ["2026-02-30T00:00:00Z", "2026-04-31T12:00:00Z", "2025-02-29T00:00:00Z"]) {
+      await rejectsAt(
+        manager,
+        () => manager.enqueue(sendEmail, { to }, { runAt }),
+        "options.runAt",
+      );
+    }
+    const leap = await manager.enqueue(sendEmail, { to }, { runAt: "2028-02-29T00:00:00Z" });
+    expect(leap.runAt).toBe(Date.parse("2028-02-29T00:00:00Z"));
   });
 
   it("other bad options name their field", async () => {

@@ -44,7 +44,7 @@ describe("durations longer than setTimeout holds", () => {
     const job = defineJob({
       name: "slow",
       input: v.object({}),
-      run: () => new Promise((resolve) => setTimeout(() => resolve("done"), 2_000)),
+      run: () => new Promise<string>((resolve) => setTimeout(() => resolve("done"), 2_000)),
     });
     const { manager, trail } = setup({ jobs: [job], workers: { slow: 1 }, ...slowHousekeeping });
     await manager.start();
