@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `shiftwork` command: `start`, `enqueue`, `status`, `list`, `get`, `retry`, `cancel`.
+ * The `shiftwork` command: `start`, `enqueue`, `status`, `list`, `get`, `retry`, `cancel`,
+ * `pause`, `resume`.
  * @module
  */
 import { realpathSync } from "node:fs";
@@ -16,6 +17,7 @@ import {
 } from "../../src/errors.js";
 import { createManager } from "../../src/manager.js";
 import { listOptionsSchema } from "../../src/options.js";
+import { queueNameSchema } from "../../src/port-schemas.js";
 import type { JobRecord } from "../../src/ports.js";
 import { inlineScheduler } from "../inline.js";
 import { runStart } from "./_cli-start.js";
@@ -30,6 +32,8 @@ const USAGE = `Usage:
   shiftwork get     ID [--db URL]
   shiftwork retry   ID [--db URL]
   shiftwork cancel  ID [--db URL]
+  shiftwork pause   QUEUE [--db URL]
+  shiftwork resume  QUEUE [--db URL]
 
 Defaults: --jobs the example job module, --db file:./shiftwork.db, --host 127.0.0.1, --port 8787,
 --token $SHIFTWORK_TOKEN. The dashboard is at http://HOST:PORT/ (log in with the token, if any).`;
@@ -61,6 +65,8 @@ const FLAGS: Record<string, readonly string[]> = {
   get: ["db"],
   retry: ["db"],
   cancel: ["db"],
+  pause: ["db"],
+  resume: ["db"],
 };
 
 /** The commands that take no arguments after their name (the others check their own). */
@@ -115,6 +121,9 @@ export async function main(argv: string[]): Promise<number> {
       case "retry":
       case "cancel":
         return await verb(command, rest, values.db);
+      case "pause":
+      case "resume":
+        return await setPaused(command, rest, values.db);
       default:
         return usage(`unknown command "${command}"`);
     }
@@ -295,6 +304,23 @@ function verb(command: "retry" | "cancel", args: string[], db: string) {
         cancelRequested: job.cancelRequested,
       }),
     );
+    return 0;
+  });
+}
+
+/**
+ * `pause QUEUE` / `resume QUEUE`: stored, so every process on the database stops (or starts again)
+ * claiming the queue's jobs, as `POST /queues/:queue/pause` does.
+ */
+function setPaused(command: "pause" | "resume", args: string[], db: string) {
+  const [queue, ...extra] = args;
+  if (queue === undefined || extra.length > 0) throw new UsageError(`${command} takes one QUEUE`);
+  // Checked before the database is opened: a usage error touches nothing.
+  const checked = v.safeParse(queueNameSchema, queue);
+  if (!checked.success) throw new UsageError(`QUEUE: ${checked.issues[0].message}`);
+  return withStorage(db, async (storage) => {
+    await storage.setPaused(queue, command === "pause");
+    console.log(JSON.stringify({ queue, paused: command === "pause" }));
     return 0;
   });
 }

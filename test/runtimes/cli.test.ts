@@ -68,6 +68,16 @@ describe("the shiftwork CLI", () => {
       cancelReason: null,
     });
     expect(shown).not.toHaveProperty("leaseToken");
+    // A stored pause, as the HTTP API's: status says so, resume undoes it.
+    const paused = await cli(["pause", "default", "--db", db]);
+    expect([paused.code, JSON.parse(paused.stdout)]).toEqual([
+      0,
+      { queue: "default", paused: true },
+    ]);
+    expect((await cli(["status", "--db", db])).stdout).toMatch(/^default\s+1(\s+0){5}\s+yes$/m);
+    const resumed = await cli(["resume", "default", "--db", db]);
+    expect(JSON.parse(resumed.stdout)).toEqual({ queue: "default", paused: false });
+    expect((await cli(["status", "--db", db])).stdout).toMatch(/^default\s+1(\s+0){5}\s+no$/m);
   }, 60_000);
 
   it("list prints a page of jobs newest first, one JSON line each, filtered, and says how to get the next", async () => {
@@ -121,6 +131,8 @@ describe("the shiftwork CLI", () => {
       [["cancel", "999999"], 1, /job "999999" not found/],
       [["get", "999999"], 1, /job "999999" not found/],
       [["get"], 2, /get takes one job ID/],
+      [["pause"], 2, /pause takes one QUEUE/],
+      [["resume", "a b"], 2, /QUEUE: use letters, digits/],
       [["constructor"], 2, /unknown command "constructor"/],
       [["enqueue", "quick", "{}", "--priority", "0x10"], 2, /--priority: expected an integer/],
       [["start", "--workers", "quick=two"], 2, /--workers: expected name=N/],
