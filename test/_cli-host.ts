@@ -44,9 +44,9 @@ export function startHost(
   return { child, output: () => text, exited: new Promise((resolve) => child.on("exit", resolve)) };
 }
 
-/** Polls `check` every 50 ms for up to 15 s. */
-export async function until(check: () => boolean | Promise<boolean>, what: string) {
-  for (let i = 0; i < 300; i++) {
+/** Polls `check` every 50 ms for up to `ms` (15 s). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000) {
+  for (let i = 0; i < ms / 50; i++) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

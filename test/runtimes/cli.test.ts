@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { libsqlStorage } from "shiftwork/adapters/libsql";
 import { afterAll, describe, expect, it } from "vitest";
-import { startHost, until } from "../_cli-host.js";
+import { listeningAt, startHost, until } from "../_cli-host.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "shiftwork-cli-"));
@@ -222,6 +222,36 @@ describe("the shiftwork CLI", () => {
   }
 
   for (const runtime of ["node", "bun"] as const) {
+    it(`start (${runtime}) keeps a quiet /events stream open, and stops on SIGTERM while it is open`, async () => {
+      const host = startHost(
+        ["--jobs", jobs, "--db", `file:${join(dir, `sse-${runtime}.db`)}`],
+        runtime,
+      );
+      const base = await listeningAt(host);
+      const stream = await fetch(`${base}/events`);
+      const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+      let received = "";
+      let ended = false;
+      const reading = (async () => {
+        for (;;) {
+          const { done, value } = await reader
+            .read()
+            .catch(() => ({ done: true, value: undefined }));
+          if (done) break;
+          received += new TextDecoder().decode(value);
+        }
+        ended = true;
+      })();
+      // Past Bun.serve's default idle timeout (10 s), up to the first keep-alive comment (15 s).
+      await until(() => received.includes(": keepalive"), "a keep-alive comment", 25_000);
+      expect(ended).toBe(false);
+      host.child.kill("SIGTERM");
+      // It used to wait, on Node, for as long as the stream's client stayed.
+      expect(await host.exited).toBe(0);
+      await reading;
+      expect(received).toMatch(/^event: ready/);
+    }, 60_000);
+
     it(`start (${runtime}) on a port in use exits 1 at once, saying so, before it has claimed or run a job`, async () => {
       const blocker = createServer();
       await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
