@@ -29,9 +29,16 @@ export async function loadJobs(url: URL): Promise<Map<string, AnyJobDefinition>>
     const { register } = await import("tsx/esm/api");
     register();
   }
-  const module = (await import(url.href)) as Record<string, unknown>;
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(url.href)) as Record<string, unknown>;
+  } catch (error) {
+    // The user's own file: a syntax error, or one thrown while it loads, is bad input (exit 2).
+    throw new UsageError(`--jobs: ${url.pathname} does not load: ${(error as Error).message}`);
+  }
   const jobs = collectJobs(module);
-  if (jobs.size === 0)
-    throw new Error(`--jobs: ${url.pathname} exports no defineJob() definitions`);
+  if (jobs.size === 0) {
+    throw new UsageError(`--jobs: ${url.pathname} exports no defineJob() definitions`);
+  }
   return jobs;
 }

@@ -21,6 +21,7 @@ import { queueNameSchema } from "../../src/port-schemas.js";
 import type { JobRecord } from "../../src/ports.js";
 import { inlineScheduler } from "../inline.js";
 import { runStart } from "./_cli-start.js";
+import { checkDb } from "./_db-flag.js";
 import { jobsUrl, loadJobs } from "./_load-jobs.js";
 import { UsageError } from "./_usage-error.js";
 
@@ -99,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   try {
+    if (flags?.includes("db")) checkDb(values.db);
     switch (command) {
       case "start":
         return await runStart({

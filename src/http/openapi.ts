@@ -54,7 +54,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: "Enqueue jobs, all or nothing",
     body: batchRequestSchema,
     ok: [201, v.object({ jobs: v.array(jobSchema) })],
-    errors: [400, 409, 413, 422],
+    errors: [400, 413, 422],
   },
   {
     method: "get",

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -170,6 +170,29 @@ describe("the shiftwork CLI", () => {
       const result = await cli([...args, ...(needsJobs ? ["--jobs", jobs] : []), "--db", db]);
       expect({ args, code: result.code, stderr: result.stderr }).toMatchObject({
         code,
+        stderr: expect.stringMatching(message),
+      });
+    }
+    expect((await cli(["status", "--db", db])).stdout).toBe(before);
+    // A --db no storage takes, and job modules that do not serve: usage errors (2), as the README says.
+    const broken = join(dir, "broken-jobs.ts");
+    writeFileSync(broken, "export const = ;\n");
+    const own: [string[], RegExp][] = [
+      [["status", "--db", "bogus"], /--db: expected file:PATH, :memory: or a libsql:/],
+      [
+        ["list", "--db", `${db}?mode=ro`],
+        /--db: a local file takes no query parameters \(got "mode=ro"\)/,
+      ],
+      [
+        ["enqueue", "quick", "{}", "--jobs", "src/duration.ts", "--db", db],
+        /exports no defineJob\(\) definitions/,
+      ],
+      [["start", "--jobs", broken, "--db", db], /--jobs: .*broken-jobs\.ts does not load/],
+    ];
+    for (const [args, message] of own) {
+      const result = await cli(args);
+      expect({ args, code: result.code, stderr: result.stderr }).toMatchObject({
+        code: 2,
         stderr: expect.stringMatching(message),
       });
     }
