@@ -19,9 +19,13 @@ import type { ManagerLike } from "./app.js";
 /** The statuses the API answers errors with. */
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 500 | 501;
 
-/** A JSON error body: `{ error: { message, issues? } }`. */
+/**
+ * A JSON error body: `{ error: { message, issues? } }`. The library's `[shiftwork]` tag is left
+ * out: a client sees one voice, whether the API's own check or the Manager refused.
+ */
 export function fail(status: ErrorStatus, message: string, issues?: Issue[]): Response {
-  return Response.json({ error: { message, ...(issues ? { issues } : {}) } }, { status });
+  const text = message.replace(/^\[shiftwork\] /, "");
+  return Response.json({ error: { message: text, ...(issues ? { issues } : {}) } }, { status });
 }
 
 /**

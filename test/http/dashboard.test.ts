@@ -147,6 +147,34 @@ describe("dashboard (hono JSX, app.request)", () => {
     expect((await manager.stats()).find((q) => q.queue === "default")?.paused).toBe(true);
   });
 
+  it("a refused button answers with a page saying why and linking back, not the API's JSON", async () => {
+    const app = createApp(manager);
+    const failed = await manager.enqueue("broken", { why: "nope" });
+    await settled(failed.id, "failed");
+    const { cookie, csrf } = await session(await app.request(`/dashboard/jobs/${failed.id}`));
+    const post = (path: string, fields: Record<string, string> = { _csrf: csrf as string }) =>
+      app.request(path, form(fields, { cookie }));
+    const page = async (response: Response) => ({
+      status: response.status,
+      type: response.headers.get("content-type"),
+      text: await response.text(),
+    });
+    // Cancel of a job that already failed (a stale page, a double click): 409.
+    const cancelled = await page(await post(`/dashboard/jobs/${failed.id}/cancel`));
+    expect(cancelled).toMatchObject({ status: 409, type: expect.stringMatching(/^text\/html/) });
+    expect(cancelled.text).toMatch(/Not done[\s\S]*cannot cancel/);
+    expect(cancelled.text).toContain(`href="/dashboard/jobs/${failed.id}"`);
+    // A queue name no queue has: named where the request had it, as the API names it.
+    const badQueue = await page(await post("/dashboard/queues/a%20b/pause"));
+    expect(badQueue).toMatchObject({ status: 400, type: expect.stringMatching(/^text\/html/) });
+    expect(badQueue.text).toContain("path.queue: use letters, digits");
+    const stale = await page(
+      await post(`/dashboard/jobs/${failed.id}/retry`, { _csrf: "0".repeat(64) }),
+    );
+    expect(stale).toMatchObject({ status: 403, type: expect.stringMatching(/^text\/html/) });
+    expect(stale.text).toContain("reload the page");
+  });
+
   it("with a token: login sets an HttpOnly, SameSite=Strict session cookie that the API and events accept", async () => {
     const app = createApp(manager, { token: "s3cret", basePath: "/jobs-admin" });
     const bounced = await app.request("/jobs-admin/dashboard", {

@@ -290,6 +290,22 @@ export function JobMissing(props: { ctx: PageContext; id: string }) {
   );
 }
 
+/**
+ * A button's action the Manager refused (a job that moved on since the page was drawn, a stale
+ * form): what was wrong, and the way back, as a page rather than the API's JSON.
+ */
+export function ActionRefused(props: { ctx: PageContext; message: string; back: string }) {
+  return (
+    <Layout ctx={props.ctx} title="Not done">
+      <h1>Not done</h1>
+      <p>
+        {`${props.message} `}
+        <a href={props.back}>Back</a>
+      </p>
+    </Layout>
+  );
+}
+
 /** The login form of a token-protected dashboard. */
 export function Login(props: { base: string; failed: boolean }) {
   return (

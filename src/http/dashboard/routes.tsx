@@ -9,10 +9,10 @@ import { deleteCookie, getCookie, setCookie, setSignedCookie } from "hono/cookie
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { ManagerLike } from "../app.js";
 import { SESSION_COOKIE } from "../guard.js";
-import { check, checkQuery, fail, named } from "../respond.js";
+import { check, checkQuery, errorResponse, named } from "../respond.js";
 import { listQuerySchema, loginFormSchema } from "../schemas.js";
 import type { PageContext } from "./layout.js";
-import { JobList, JobMissing, JobPage, Login, Overview } from "./pages.js";
+import { ActionRefused, JobList, JobMissing, JobPage, Login, Overview } from "./pages.js";
 
 const CSRF_COOKIE = "shiftwork_csrf";
 
@@ -63,9 +63,24 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
   /** Runs a button's action after the CSRF check, then goes back to `back`. */
   const action = (verb: (c: Context) => Promise<unknown>, back: (c: Context) => string) => {
     return async (c: Context) => {
-      if (!(await csrfOk(c)))
-        return fail(403, "form: missing or wrong CSRF value; reload the page");
-      await verb(c);
+      const refused = (status: number, message: string) =>
+        c.html(
+          <ActionRefused ctx={pageContext(c)} message={message} back={`${base}${back(c)}`} />,
+          status as 400,
+        );
+      if (!(await csrfOk(c))) return refused(403, "The form is stale: reload the page.");
+      try {
+        await verb(c);
+      } catch (error) {
+        // What the API would answer, as a page: a 409 for a job that finished meanwhile, say.
+        const answer = errorResponse(error);
+        if (answer.status >= 500) throw error;
+        const { error: body } = (await answer.json()) as {
+          error: { message: string; issues?: { path: string; message: string }[] };
+        };
+        const detail = body.issues?.map((i) => `${i.path}: ${i.message}`).join("; ");
+        return refused(answer.status, detail || body.message);
+      }
       return c.redirect(`${base}${back(c)}`, 303);
     };
   };
@@ -116,14 +131,14 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
   app.post(
     "/dashboard/queues/:queue/pause",
     action(
-      (c) => manager.pause(c.req.param("queue") ?? ""),
+      (c) => named("path", () => manager.pause(c.req.param("queue") ?? "")),
       () => "/dashboard",
     ),
   );
   app.post(
     "/dashboard/queues/:queue/resume",
     action(
-      (c) => manager.resume(c.req.param("queue") ?? ""),
+      (c) => named("path", () => manager.resume(c.req.param("queue") ?? "")),
       () => "/dashboard",
     ),
   );
