@@ -34,6 +34,13 @@ interface Operation {
 }
 
 const ok = v.object({ ok: v.boolean() });
+const worker = v.object({
+  id: v.string(),
+  serves: v.string(),
+  queue: v.string(),
+  state: v.picklist(["running", "paused", "stopping", "stopped"]),
+  currentJobId: v.nullable(v.string()),
+});
 const paused = v.object({ queue: v.string(), paused: v.boolean() });
 const totals = v.omit(queueStatsSchema, ["queue", "paused"]);
 
@@ -103,7 +110,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: "get",
     path: "/workers",
     summary: "Each worker's state and current job",
-    ok: [200, v.array(v.unknown())],
+    ok: [200, v.array(worker)],
   },
   {
     method: "get",
@@ -153,7 +160,25 @@ function jsonSchema(schema: Schema): JsonSchema {
       return undefined;
     },
   });
-  return rest;
+  return oneOfEach(rest) as JsonSchema;
+}
+
+/**
+ * A schema with each `anyOf` holding distinct entries, and one of a single entry replaced by it:
+ * `runAt` takes an ISO string or a Date, and over HTTP both are the same date-time string.
+ */
+function oneOfEach(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(oneOfEach);
+  if (typeof schema !== "object" || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) out[key] = oneOfEach(value);
+  if (Array.isArray(out.anyOf)) {
+    const seen = new Map(out.anyOf.map((entry) => [JSON.stringify(entry), entry]));
+    const { anyOf: _, ...others } = out;
+    if (seen.size === 1) return { ...others, ...(seen.values().next().value as object) };
+    out.anyOf = [...seen.values()];
+  }
+  return out;
 }
 
 const unwrap = (schema: v.GenericSchema): v.GenericSchema =>
@@ -186,7 +211,12 @@ export function openApiDocument(
 ): OpenApiDocument {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
-    const errors = [...(op.errors ?? []), ...(options.token && op.path !== "/health" ? [401] : [])];
+    const errors = [
+      ...(op.errors ?? []),
+      ...(options.token && op.path !== "/health" ? [401] : []),
+      // A POST from another site (its Origin, or Sec-Fetch-Site: cross-site) is refused.
+      ...(op.method === "post" ? [403] : []),
+    ].sort();
     const pathParams = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
       name: m[1],
       in: "path",
@@ -244,7 +274,8 @@ export function openApiDocument(
     paths,
     components: {
       schemas: { Error: jsonSchema(errorBodySchema) },
-      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      // Declared only where it is used: a document of an open API names no scheme.
+      ...(options.token ? { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } } : {}),
     },
   };
 }

@@ -32,6 +32,11 @@ function documented(doc: { paths: Record<string, Record<string, unknown>> }): st
 }
 
 describe("GET /openapi.json", () => {
+  interface Op {
+    operationId: string;
+    responses: Record<string, unknown>;
+  }
+
   it("is a valid OpenAPI 3.1 document that lists every route of the app", async () => {
     for (const [base, token] of [
       ["", undefined],
@@ -48,6 +53,30 @@ describe("GET /openapi.json", () => {
       expect((doc as { openapi: string }).openapi).toBe("3.1.0");
       expect(documented(doc)).toEqual(apiRoutes(app, base));
       expect(documented(doc)).toHaveLength(14);
+      // What the app answers besides success: 401 only with a token (and the scheme named only
+      // then), 403 for every POST (cross-site).
+      const text = JSON.stringify(doc);
+      expect(text.includes('"securitySchemes"')).toBe(token !== undefined);
+      const ops = Object.values(
+        (doc as { paths: Record<string, Record<string, Op>> }).paths,
+      ).flatMap((methods) => Object.entries(methods));
+      for (const [method, op] of ops) {
+        const codes = Object.keys(op.responses);
+        expect(codes.includes("403")).toBe(method === "post");
+        expect(codes.includes("401")).toBe(token !== undefined && op.operationId !== "getHealth");
+      }
+      // No alternative listed twice (runAt's ISO string and Date are one string over HTTP).
+      const walk = (node: unknown): void => {
+        if (typeof node !== "object" || node === null) return;
+        const { anyOf } = node as { anyOf?: unknown[] };
+        if (anyOf) {
+          const entries = anyOf.map((e) => JSON.stringify(e));
+          expect(new Set(entries).size).toBe(entries.length);
+        }
+        for (const value of Object.values(node)) walk(value);
+      };
+      walk(doc);
+      expect(text).toContain('"runAt":{"type":"string","format":"date-time"}');
     }
   });
 
