@@ -4,6 +4,7 @@
 import { measureBacklog } from "./scenarios/backlog.js";
 import { measureCpu } from "./scenarios/cpu.js";
 import { measureDrain } from "./scenarios/drain.js";
+import { measureDrainPart } from "./scenarios/drain-parts.js";
 import { measureEnqueue } from "./scenarios/enqueue.js";
 import { measureLatency, runProducer } from "./scenarios/latency.js";
 import { measureScale } from "./scenarios/scale.js";
@@ -17,6 +18,8 @@ const run = async (): Promise<unknown> => {
       return measureEnqueue(variant as "one" | "concurrent" | "many", options);
     case "B":
       return measureDrain(variant as "inline" | "threads", options);
+    case "B-parts":
+      return measureDrainPart(variant as "storage" | "manager", options);
     case "C":
       return measureLatency(variant as "same" | "other", options);
     case "C-producer":

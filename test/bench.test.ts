@@ -51,3 +51,20 @@ test("npm run bench prints its medians as JSON on the last line", async () => {
   expect(report.A.many.perSec).toBeGreaterThan(0);
   expect(report.C.sameProcess.p99).toBeGreaterThanOrEqual(report.C.sameProcess.p50);
 }, 60_000);
+
+// B taken apart (docs/benchmarks.md): each part drains all N and prints its rate and CPU.
+test("bench/measure.ts B-parts prints the storage's and the Manager's drain alone", async () => {
+  for (const part of ["storage", "manager"]) {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        ...["--conditions=shiftwork-source", "--import", "tsx", "bench/measure.ts"],
+        ...["B-parts", part, JSON.stringify({ n: 100, concurrency: 4 })],
+      ],
+      { timeout: 30_000 },
+    );
+    const result = JSON.parse(stdout.trim().split("\n").at(-1) as string);
+    expect(Object.keys(result)).toEqual(["jobsPerSec", "cpuUsPerJob"]);
+    for (const figure of Object.values(result)) expect(figure).toBeGreaterThan(0);
+  }
+}, 60_000);
