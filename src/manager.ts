@@ -399,13 +399,13 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   }
 
   /**
-   * Pauses a queue, or every queue of this Manager. The pause is stored, so every process sharing
-   * the storage stops claiming it; this Manager's workers of that queue become `paused`.
+   * Pauses a queue, or every queue of this Manager. The pause is stored, and storage hands no job
+   * of a paused queue to any Worker: every process sharing the storage stops claiming it, and any
+   * of them (another Manager, the CLI) may resume it. The Workers themselves stay `running`, idle.
    */
   async pause(queue?: string): Promise<void> {
     for (const q of this.#queuesOf(queue)) {
       await this.#call("setPaused", () => this.#storage.setPaused(q, true));
-      for (const worker of this.#workers) if (worker.queue === q) worker._queuePaused(true);
     }
   }
 
@@ -419,13 +419,12 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
   }
 
   /**
-   * Resumes a paused queue, or every queue of this Manager. A Worker paused on its own
-   * (`worker.pause()`) stays paused until its own `resume()`.
+   * Resumes a paused queue, or every queue of this Manager, wherever it was paused. A Worker
+   * paused on its own (`worker.pause()`) stays paused until its own `resume()`.
    */
   async resume(queue?: string): Promise<void> {
     for (const q of this.#queuesOf(queue)) {
       await this.#call("setPaused", () => this.#storage.setPaused(q, false));
-      for (const worker of this.#workers) if (worker.queue === q) worker._queuePaused(false);
     }
     this.#loop.requestPump();
   }

@@ -23,12 +23,9 @@ export class Worker {
   readonly serves: string;
   /** Queue this worker belongs to, for per-queue pause; a name-keyed worker has its job's queue. */
   readonly queue: string;
-  /** Running, stopping or stopped; `paused` is read from the two pauses below. */
+  /** Running, stopping or stopped; `paused` is a running worker's {@link pause}. */
   #state: WorkerState = "running";
-  /** Paused by {@link pause}: only {@link resume} undoes it. */
   #paused = false;
-  /** Its queue is paused by the Manager (`manager.pause(queue)`): only the queue's resume undoes it. */
-  #queuePaused = false;
   #currentJobId: string | null = null;
   #stopWaiters: (() => void)[] = [];
   readonly #host: WorkerHost;
@@ -43,9 +40,7 @@ export class Worker {
   }
 
   get state(): WorkerState {
-    return this.#state === "running" && (this.#paused || this.#queuePaused)
-      ? "paused"
-      : this.#state;
+    return this.#state === "running" && this.#paused ? "paused" : this.#state;
   }
 
   /** Id of the job this worker is running, or `null`. */
@@ -64,24 +59,18 @@ export class Worker {
   }
 
   /**
-   * Stops taking new jobs; the current one runs to its end. Only {@link resume} undoes it: a
-   * resume of the worker's queue (`manager.resume(queue)`) leaves it paused.
+   * Stops taking new jobs; the current one runs to its end. This Worker alone, in this process:
+   * a queue's pause (`manager.pause(queue)`) is stored instead, and storage gives no job of a
+   * paused queue to any Worker, so it holds in every process and any of them may resume it.
    */
   pause(): void {
     if (this.#state === "running") this.#paused = true;
   }
 
-  /** Takes new jobs again after {@link pause}, unless its queue is paused too. */
+  /** Takes new jobs again after {@link pause}. */
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    if (this.state === "running") this.#host.wantsWork();
-  }
-
-  /** @internal The Manager paused or resumed this worker's queue. */
-  _queuePaused(paused: boolean): void {
-    if (this.#state !== "running" || this.#queuePaused === paused) return;
-    this.#queuePaused = paused;
     if (this.state === "running") this.#host.wantsWork();
   }
 

@@ -143,7 +143,8 @@ describe("Node host on worker_threads", () => {
     expect((await m.get(a.id))?.attempts).toHaveLength(1);
     first?.resume();
     await m.pause("default");
-    expect(m.workers().map((w) => w.state)).toEqual(["paused", "paused"]);
+    // A queue's pause is storage's: the Workers stay running, and get none of its jobs.
+    expect(m.workers().map((w) => w.state)).toEqual(["running", "running"]);
     const b = await m.enqueue(threadJobs.ok, { n: 2 });
     await new Promise((r) => setTimeout(r, 300));
     expect((await m.get(b.id))?.state).toBe("waiting");

@@ -24,14 +24,15 @@ const report = defineJob({
 });
 
 describe("pause and resume a queue", () => {
-  it("pauses the queue's workers and stops claims; other queues carry on", async () => {
+  it("stops claims of the queue; other queues carry on", async () => {
     const { manager } = setup({ jobs: [send, report], workers: { emails: 2, default: 1 } });
     await manager.start();
     await manager.pause("emails");
 
+    // The pause is storage's: the Workers stay running, and are given no job of the queue.
     expect(manager.workers().map((w) => [w.queue, w.state])).toEqual([
-      ["emails", "paused"],
-      ["emails", "paused"],
+      ["emails", "running"],
+      ["emails", "running"],
       ["default", "running"],
     ]);
     const mail = await manager.enqueue(send, { to: "a@example.com" });
@@ -44,7 +45,6 @@ describe("pause and resume a queue", () => {
 
     await manager.resume("emails");
     await settle();
-    expect(manager.workers().map((w) => w.state)).toEqual(["running", "running", "running"]);
     expect((await manager.get(mail.id))?.output).toBe("sent to a@example.com");
     expect((await manager.stats()).find((s) => s.queue === "emails")?.paused).toBe(false);
     await manager.stop();
@@ -73,7 +73,7 @@ describe("pause and resume a queue", () => {
   });
 
   it("a Worker paused on its own stays paused through its queue's pause and resume", async () => {
-    const { manager } = setup({ jobs: [send], workers: { emails: 2 } });
+    const { manager, trail } = setup({ jobs: [send], workers: { emails: 2 } });
     await manager.start();
     const [own, other] = manager.workers();
     own?.pause();
@@ -81,15 +81,30 @@ describe("pause and resume a queue", () => {
     await manager.resume("emails");
     expect(manager.workers().map((w) => w.state)).toEqual(["paused", "running"]);
     const first = await manager.enqueue(send, { to: "a@example.com" });
+    const second = await manager.enqueue(send, { to: "b@example.com" });
     await settle();
+    // One Worker takes both, one after the other; the paused one takes none.
     expect((await manager.get(first.id))?.state).toBe("completed");
-    // Its own resume, while its queue is paused, waits for the queue too.
-    await manager.pause("emails");
-    own?.resume();
-    expect(own?.state).toBe("paused");
-    await manager.resume("emails");
-    expect([own?.state, other?.state]).toEqual(["running", "running"]);
+    expect((await manager.get(second.id))?.state).toBe("completed");
+    expect([own?.state, other?.state]).toEqual(["paused", "running"]);
+    expect(trail(first.id)).toEqual(["enqueued", "active", "completed"]);
     await manager.stop();
+  });
+
+  it("a queue this Manager paused runs again when another process resumes it", async () => {
+    const storage = memoryStorage();
+    const host = setup({ jobs: [send], workers: { "email.send": 1 }, storage });
+    await host.manager.start();
+    await host.manager.pause("emails");
+    const { id } = await host.manager.enqueue(send, { to: "c@example.com" });
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect((await storage.get(id))?.state).toBe("waiting");
+    // The CLI's `shiftwork resume emails`, or another Manager: storage alone.
+    await storage.setPaused("emails", false);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await settle();
+    expect((await storage.get(id))?.state).toBe("completed");
+    await host.manager.stop();
   });
 
   it("stats list every queue this Manager's Workers serve, with zero counts before any job", async () => {
@@ -113,14 +128,13 @@ describe("pause and resume a queue", () => {
     const { manager } = setup({ jobs: [send, report], workers: { emails: 1, default: 1 } });
     await manager.start();
     await manager.pause();
-    expect(manager.workers().every((w) => w.state === "paused")).toBe(true);
     const stats = await manager.stats();
     expect(stats.map((s) => [s.queue, s.paused])).toEqual([
       ["default", true],
       ["emails", true],
     ]);
     await manager.resume();
-    expect(manager.workers().every((w) => w.state === "running")).toBe(true);
+    expect((await manager.stats()).every((s) => !s.paused)).toBe(true);
     await manager.stop();
   });
 });
