@@ -26,7 +26,7 @@ import type {
   QueueStats,
   Storage,
 } from "../src/ports.js";
-import { emptyQueueStats, matchesFilter, newJobRecord } from "../src/ports.js";
+import { byQueueName, emptyQueueStats, matchesFilter, newJobRecord } from "../src/ports.js";
 
 /**
  * The rules the memory adapter applies, as functions. The meta-test swaps one for a broken rule to
@@ -380,7 +380,7 @@ export function createMemoryStorage(rules: MemoryRules = correctRules): Storage 
         stats[job.state] += 1;
         if (job.state === "waiting" && job.runAt > now) stats.delayed += 1;
       }
-      return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+      return [...byQueue.values()].sort(byQueueName);
     },
 
     prune(request) {

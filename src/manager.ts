@@ -25,6 +25,7 @@ import {
   stopOptionsSchema,
 } from "./options.js";
 import {
+  byQueueName,
   emptyQueueStats,
   isPromise,
   type JobPage,
@@ -346,9 +347,7 @@ export class Manager<M extends JobModule = JobModule> extends ListenedEventTarge
     const listed = new Set(stored.map((s) => s.queue));
     const empty = [...new Set(this.#workers.map((w) => w.queue))].filter((q) => !listed.has(q));
     if (empty.length === 0) return stored;
-    return [...stored, ...empty.map((queue) => emptyQueueStats(queue))].sort((a, b) =>
-      a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0,
-    );
+    return [...stored, ...empty.map((queue) => emptyQueueStats(queue))].sort(byQueueName);
   }
 
   /**

@@ -220,6 +220,13 @@ export function newJobRecord(
   };
 }
 
+/**
+ * The order of `stats()` rows: by queue name, code unit by code unit (SQLite's own order of text),
+ * the same from every adapter and host.
+ */
+export const byQueueName = (a: { queue: string }, b: { queue: string }): number =>
+  a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0;
+
 /** A queue's counts before any job is counted: what adapters start their stats from. */
 export function emptyQueueStats(queue: string, paused = false): QueueStats {
   return {

@@ -16,7 +16,7 @@ import type {
   PruneRequest,
   QueueStats,
 } from "../../src/ports.js";
-import { emptyQueueStats, matchesFilter, newJobRecord } from "../../src/ports.js";
+import { byQueueName, emptyQueueStats, matchesFilter, newJobRecord } from "../../src/ports.js";
 import { type Query, q, type SqlValue, type Verb } from "./driver.js";
 import { filterSql, placeholders, readyWakeSql } from "./filters.js";
 import { CLAIMED_COLUMNS, claimedToJob, json, rowToJob } from "./rows.js";
@@ -679,9 +679,7 @@ export function sqlVerbs(codec: IdCodec) {
           stats[row.state as "active" | "completed" | "failed" | "cancelled"] += n;
         }
       }
-      return [...byQueue.values()].sort((a, b) =>
-        a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0,
-      );
+      return [...byQueue.values()].sort(byQueueName);
     },
 
     *prune({ before, states }: PruneRequest): Verb<number> {

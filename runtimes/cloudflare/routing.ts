@@ -6,7 +6,7 @@
 import { queueOfId } from "../../adapters/durable-object.js";
 import { ApiError } from "../../src/http/respond.js";
 import type { ListOptions } from "../../src/manager.js";
-import type { QueueStats } from "../../src/ports.js";
+import { byQueueName, type QueueStats } from "../../src/ports.js";
 import type { RpcResult } from "./queue-object.js";
 
 /** The namespace binding of the queue objects, as far as the Worker uses it. */
@@ -94,7 +94,7 @@ export function queueRouting(
           into.paused &&= row.paused;
         }
       }
-      return [...merged.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+      return [...merged.values()].sort(byQueueName);
     },
   };
 }

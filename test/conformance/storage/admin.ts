@@ -15,6 +15,17 @@ export function adminCases(ctx: StorageCaseContext): void {
     expect((await claim(storage)).map((j) => j.id)).toEqual([a]);
   });
 
+  it("stats come in queue name order, code unit by code unit (as SQLite orders text)", async () => {
+    const storage = ctx.storage();
+    await seed(
+      storage,
+      ["alpha", "Beta", "zeta", "_x"].map((queue) => newJob({ queue })),
+    );
+    await run(storage.setPaused("Alpha", true));
+    const order = (await run(storage.stats(T0))).map((s) => s.queue);
+    expect(order).toEqual(["Alpha", "Beta", "_x", "alpha", "zeta"]);
+  });
+
   it("a paused queue with no jobs is listed in stats", async () => {
     const storage = ctx.storage();
     await run(storage.setPaused("empty", true));
