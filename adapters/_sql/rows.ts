@@ -102,6 +102,15 @@ export const CLAIMED_COLUMNS = [
   "finished_at",
 ] as const;
 
+/** An attempt a claim has just started: no end, outcome or error yet. */
+export const openAttempt = (attempt: number, startedAt: number): Attempt => ({
+  attempt,
+  startedAt,
+  endedAt: null,
+  outcome: null,
+  error: null,
+});
+
 /** What one claim wrote into every row it took (see `CLAIM_SET` in verbs.ts). */
 export interface ClaimWrite {
   /** The claim's token: each row's lease token is `token.seq`. */
@@ -122,7 +131,7 @@ export function claimedToJob(
   const seq = num(v[0]);
   const attempt = num(v[6]);
   const attempts = parse<Attempt[]>(v[14], []);
-  attempts.push({ attempt, startedAt: claim.now, endedAt: null, outcome: null, error: null });
+  attempts.push(openAttempt(attempt, claim.now));
   return {
     id: idOf(seq),
     seq,

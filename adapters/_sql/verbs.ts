@@ -1,6 +1,5 @@
 import { JobNotFoundError, JobStateError, ShiftworkError } from "../../src/errors.js";
 import type {
-  Attempt,
   ClaimedJob,
   ClaimFilter,
   ClaimRequest,
@@ -19,7 +18,7 @@ import type {
 import { byQueueName, emptyQueueStats, matchesFilter, newJobRecord } from "../../src/ports.js";
 import { type Query, q, type SqlValue, type Verb } from "./driver.js";
 import { filterSql, placeholders, readyWakeSql } from "./filters.js";
-import { CLAIMED_COLUMNS, claimedToJob, json, rowToJob } from "./rows.js";
+import { CLAIMED_COLUMNS, claimedToJob, json, openAttempt, rowToJob } from "./rows.js";
 import { MIGRATIONS, QUEUE_READY_INDEX, SCHEMA_VERSION } from "./schema.js";
 
 /** How ids map to sequence numbers; a Durable Object prefixes its queue, say. */
@@ -87,11 +86,6 @@ const CLAIM_SET = `state = 'active', attempt = attempt + 1, lease_token = ? || '
       'outcome', last_outcome, 'error', json(last_error))) END,
   last_attempt = attempt + 1, last_started_at = ?, last_ended_at = NULL, last_outcome = NULL,
   last_error = NULL`;
-
-/** The attempts of a job claimed as it is inserted (a hand-off). */
-const firstAttempt = (now: number): Attempt[] => [
-  { attempt: 1, startedAt: now, endedAt: null, outcome: null, error: null },
-];
 
 /**
  * A new job's values for the columns `(name, queue, input, state, priority, run_at, max_attempts,
@@ -238,7 +232,7 @@ export function sqlVerbs(codec: IdCodec) {
       record.attempt = 1;
       record.leaseToken = token;
       record.leaseExpiresAt = leaseExpiresAt;
-      record.attempts = firstAttempt(now);
+      record.attempts = [openAttempt(1, now)];
       return record as ClaimedJob;
     };
     return { job: claimed(), created: true, claimed: claimed() };

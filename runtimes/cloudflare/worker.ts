@@ -3,7 +3,7 @@ import type { EnqueueItem } from "../../src/_enqueue.js";
 import { collectJobs } from "../../src/define.js";
 import { UnknownJobError } from "../../src/errors.js";
 import { type AppOptions, createApp, type ManagerLike } from "../../src/http/app.js";
-import { ApiError, bodyPath, unknownJobIssues } from "../../src/http/respond.js";
+import { ApiError, bodyPath } from "../../src/http/respond.js";
 import type { JobModule } from "../../src/manager.js";
 import type { EnqueueOptions } from "../../src/options.js";
 import type { JobPage, JobRecord } from "../../src/ports.js";
@@ -78,10 +78,7 @@ export function queueWorker(options: QueueWorkerOptions): QueueWorker {
     /** The queue a job goes to; `path` is the field that named the job, should it be unknown. */
     const queueOf = (name: string, queue: unknown, path = "name") => {
       const definition = definitions.get(name);
-      if (!definition) {
-        const issues = unknownJobIssues(new UnknownJobError(name, path));
-        throw new ApiError(422, `${path}: unknown job "${name}"`, issues);
-      }
+      if (!definition) throw new UnknownJobError(name, path);
       return typeof queue === "string" ? queue : (definition.queue ?? "default");
     };
     return {

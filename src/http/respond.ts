@@ -24,9 +24,14 @@ export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 500 | 501;
  * out: a client sees one voice, whether the API's own check or the Manager refused.
  */
 export function fail(status: ErrorStatus, message: string, issues?: Issue[]): Response {
-  const text = message.replace(/^\[shiftwork\] /, "");
-  return Response.json({ error: { message: text, ...(issues ? { issues } : {}) } }, { status });
+  return Response.json(
+    { error: { message: unprefixed(message), ...issuesOf(issues) } },
+    { status },
+  );
 }
+
+/** A library message without its `[shiftwork] ` tag. */
+export const unprefixed = (message: string): string => message.replace(/^\[shiftwork\] /, "");
 
 /**
  * The one 401: it says nothing about why, and names the scheme that would pass (RFC 9110 asks a
@@ -93,22 +98,41 @@ export const unknownJobIssues = ({ path, jobName }: UnknownJobError): Issue[] =>
   { path: bodyPath(path), message: `unknown job "${jobName}"` },
 ];
 
+/** What an error answers over HTTP: its status, message and issues (see {@link errorResponse}). */
+export interface ErrorAnswer {
+  status: ErrorStatus;
+  message: string;
+  issues?: Issue[];
+}
+
 /** Maps what a Manager throws to a status: 400 bad input, 404, 409 wrong state, 422 unknown job. */
+export function errorAnswer(error: unknown): ErrorAnswer {
+  if (error instanceof ApiError) {
+    return { status: error.status, message: error.message, ...issuesOf(error.issues) };
+  }
+  if (error instanceof ValidationError) {
+    const issues = error.issues.map((issue) => ({ ...issue, path: bodyPath(issue.path) }));
+    return { status: 400, message: error.message, issues };
+  }
+  if (error instanceof UnknownJobError) {
+    return { status: 422, message: error.message, issues: unknownJobIssues(error) };
+  }
+  if (error instanceof JobNotFoundError) return { status: 404, message: error.message };
+  if (error instanceof JobStateError) return { status: 409, message: error.message };
+  if (error instanceof ShiftworkError && /held by job/.test(error.message))
+    return { status: 409, message: error.message };
+  return { status: 500, message: error instanceof Error ? error.message : "internal error" };
+}
+
+const issuesOf = (issues: Issue[] | undefined) => (issues ? { issues } : {});
+
+/** The JSON answer of what a Manager throws ({@link errorAnswer}). */
 export function errorResponse(error: unknown): Response {
   // Only bearer auth throws hono's HTTPException here: a missing, malformed (hono's 400) or wrong
   // token is one 401 that says nothing about why.
   if (error instanceof HTTPException) return unauthorized();
-  if (error instanceof ApiError) return fail(error.status, error.message, error.issues);
-  if (error instanceof ValidationError) {
-    const issues = error.issues.map((issue) => ({ ...issue, path: bodyPath(issue.path) }));
-    return fail(400, error.message, issues);
-  }
-  if (error instanceof UnknownJobError) return fail(422, error.message, unknownJobIssues(error));
-  if (error instanceof JobNotFoundError) return fail(404, error.message);
-  if (error instanceof JobStateError) return fail(409, error.message);
-  if (error instanceof ShiftworkError && /held by job/.test(error.message))
-    return fail(409, error.message);
-  return fail(500, error instanceof Error ? error.message : "internal error");
+  const { status, message, issues } = errorAnswer(error);
+  return fail(status, message, issues);
 }
 
 /**

@@ -9,7 +9,7 @@ import { deleteCookie, getCookie, setCookie, setSignedCookie } from "hono/cookie
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { ManagerLike } from "../app.js";
 import { SESSION_COOKIE } from "../guard.js";
-import { check, checkQuery, errorResponse, named } from "../respond.js";
+import { check, checkQuery, errorAnswer, named, unprefixed } from "../respond.js";
 import { listQuerySchema, loginFormSchema } from "../schemas.js";
 import type { PageContext } from "./layout.js";
 import { ActionRefused, JobList, JobMissing, JobPage, Login, Overview } from "./pages.js";
@@ -73,13 +73,10 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
         await verb(c);
       } catch (error) {
         // What the API would answer, as a page: a 409 for a job that finished meanwhile, say.
-        const answer = errorResponse(error);
-        if (answer.status >= 500) throw error;
-        const { error: body } = (await answer.json()) as {
-          error: { message: string; issues?: { path: string; message: string }[] };
-        };
-        const detail = body.issues?.map((i) => `${i.path}: ${i.message}`).join("; ");
-        return refused(answer.status, detail || body.message);
+        const { status, message, issues } = errorAnswer(error);
+        if (status >= 500) throw error;
+        const detail = issues?.map((i) => `${i.path}: ${i.message}`).join("; ");
+        return refused(status, unprefixed(detail || message));
       }
       return c.redirect(`${base}${back(c)}`, 303);
     };
