@@ -69,6 +69,42 @@ export function orderCases(ctx: StorageCaseContext): void {
     expect(two).toEqual(await run(storage.get(id as string)));
   });
 
+  it("a claimed job equals its stored record after progress, a snooze, a release, a cancel request, a rescue and a manual retry", async () => {
+    const storage = ctx.storage();
+    const [id] = await seed(storage, [newJob({ maxAttempts: 2, priority: -7 })], T0 - 1.5);
+    let at = T0;
+    /** Claims the job `ms` later, and checks the claim against a read of the stored row. */
+    const next = async (ms = 1_000) => {
+      at += ms;
+      const [job] = await claim(storage, { now: at, leaseMs: 1_000 });
+      expect(job?.id).toBe(id);
+      expect(job).toEqual(await run(storage.get(id as string)));
+      return job as ClaimedJob;
+    };
+    const write = (job: ClaimedJob, result: Record<string, unknown>) =>
+      run(storage.record([{ ...lease(job), ...result } as never], at + 0.25));
+    let job = await next();
+    expect(await write(job, { kind: "progress", progress: { step: 1 } })).toEqual([true]);
+    expect(await write(job, { kind: "snoozed", runAt: at + 500 })).toEqual([true]);
+    job = await next();
+    // A cancel asked of a running job, which its Manager then releases: claimed again, still asked.
+    await run(storage.cancel(id as string, "asked", at + 0.5));
+    expect(await write(job, { kind: "released" })).toEqual([true]);
+    job = await next();
+    expect(job.cancelRequested).toBe(true);
+    // Its lease runs out: the rescue ends it cancelled, and a manual retry brings it back.
+    const rescued = await run(storage.rescueExpired(at + 5_000));
+    expect(rescued.map((r) => [r.id, r.state])).toEqual([[id, "cancelled"]]);
+    at += 5_000;
+    await run(storage.retry(id as string, at));
+    job = await next();
+    expect(await write(job, { kind: "failed", error: { name: "E", message: "x" } })).toEqual([
+      true,
+    ]);
+    await run(storage.retry(id as string, at + 1));
+    await next();
+  });
+
   it("claims by priority, then run time, then insertion order", async () => {
     const storage = ctx.storage();
     const ids = await seed(storage, [
