@@ -7,6 +7,7 @@
  * parameter, so this file bundles for Workers too.
  * @module
  */
+import { MAX_TIMER_MS } from "../src/_long-timer.js";
 
 /** The part of `fs.watch` (Node, Bun) used here: a watch of a folder, reporting file names. */
 export type WatchFolder = (
@@ -119,7 +120,8 @@ export function changeNotices(options: ChangeNoticesOptions): ChangeNotices {
 
   const startPoll = (ms: number) => {
     if (poller !== undefined) clearInterval(poller);
-    poller = setInterval(check, ms);
+    // Past what a timer holds (~24.8 days) Node would fire every millisecond instead.
+    poller = setInterval(check, Math.min(ms, MAX_TIMER_MS));
   };
 
   const startWatch = (): boolean => {

@@ -42,7 +42,8 @@ export function planJobs(module: unknown): Map<string, PlannedJob> {
       if (timeoutMs === undefined || timeoutMs <= 0) {
         issues.push({
           path: `jobs.${name}.timeout`,
-          message: 'expected a duration above 0: milliseconds, or a string like "30s"',
+          message:
+            'expected a duration above 0, up to 100 years: milliseconds, or a string like "30s"',
         });
       }
     }

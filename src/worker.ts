@@ -1,7 +1,10 @@
 import type { ExecutionContext } from "./ports.js";
 
+/** The states of a Worker (see {@link WorkerState}). */
+export const WORKER_STATES = ["running", "paused", "stopping", "stopped"] as const;
+
 /** A Worker's state. `stopping` finishes its current job, then becomes `stopped` for good. */
-export type WorkerState = "running" | "paused" | "stopping" | "stopped";
+export type WorkerState = (typeof WORKER_STATES)[number];
 
 /** What a Worker needs from its Manager. */
 export interface WorkerHost {

@@ -1,4 +1,5 @@
 import { setImmediate } from "node:timers";
+import { MAX_TIMER_MS } from "../../src/_long-timer.js";
 import { type PooledThread, type ThreadEvents, threadPool } from "../../src/host/thread-pool.js";
 import { timerSlot } from "../../src/host/timer-slot.js";
 import type { FromContext, Scheduler } from "../../src/ports.js";
@@ -96,7 +97,10 @@ export function bunWorkerScheduler(options: BunWorkerSchedulerOptions): Schedule
     name: "bun-workers",
     spawn(spawnOptions) {
       if (options.maxRssMb !== undefined)
-        watch ??= setInterval(checkMemory, options.memoryCheckInterval ?? 250);
+        watch ??= setInterval(
+          checkMemory,
+          Math.min(options.memoryCheckInterval ?? 250, MAX_TIMER_MS),
+        );
       return pool.spawn(spawnOptions);
     },
     wakeAt: (time, callback) => slot.wakeAt(time, callback),

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { type AnyJobDefinition, collectJobs } from "../../src/define.js";
 import { UsageError } from "./_usage-error.js";
 
@@ -29,16 +29,19 @@ export async function loadJobs(url: URL): Promise<Map<string, AnyJobDefinition>>
     const { register } = await import("tsx/esm/api");
     register();
   }
+  const path = url.protocol === "file:" ? fileURLToPath(url) : url.href;
   let module: Record<string, unknown>;
   try {
     module = (await import(url.href)) as Record<string, unknown>;
   } catch (error) {
     // The user's own file: a syntax error, or one thrown while it loads, is bad input (exit 2).
-    throw new UsageError(`--jobs: ${url.pathname} does not load: ${(error as Error).message}`);
+    // The cause keeps its stack, which the CLI prints: where in their module it went wrong.
+    const why = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`--jobs: ${path} does not load: ${why}`, { cause: error });
   }
   const jobs = collectJobs(module);
   if (jobs.size === 0) {
-    throw new UsageError(`--jobs: ${url.pathname} exports no defineJob() definitions`);
+    throw new UsageError(`--jobs: ${path} exports no defineJob() definitions`);
   }
   return jobs;
 }

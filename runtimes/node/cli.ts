@@ -130,7 +130,10 @@ export async function main(argv: string[]): Promise<number> {
         return usage(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError) return usage(error.message);
+    if (error instanceof UsageError) {
+      if (error.cause instanceof Error && error.cause.stack) console.error(error.cause.stack);
+      return usage(error.message);
+    }
     if (error instanceof ValidationError) {
       console.error(`shiftwork: ${unprefixed(error.message)}`);
       for (const issue of error.issues) console.error(`  ${issue.path}: ${issue.message}`);

@@ -97,7 +97,11 @@ export function createApp(manager: ManagerLike, options: AppOptions = {}): Hono 
   );
   app.onError((error) => errorResponse(error));
   app.notFound((c) => fail(404, `no route ${c.req.method} ${c.req.path}`));
-  const openapi = openApiDocument({ basePath, token: Boolean(options.token) });
+  const openapi = openApiDocument({
+    basePath,
+    token: Boolean(options.token),
+    hosts: Boolean(options.hosts),
+  });
 
   app.get("/health", (c) => c.json({ ok: true }));
   app.get("/openapi.json", (c) => c.json(openapi));

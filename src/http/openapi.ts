@@ -5,6 +5,7 @@
 import { type JsonSchema, toJsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
 import { durationSchema } from "../duration.js";
+import { WORKER_STATES } from "../worker.js";
 import {
   batchRequestSchema,
   errorBodySchema,
@@ -38,7 +39,7 @@ const worker = v.object({
   id: v.string(),
   serves: v.string(),
   queue: v.string(),
-  state: v.picklist(["running", "paused", "stopping", "stopped"]),
+  state: v.picklist(WORKER_STATES),
   currentJobId: v.nullable(v.string()),
 });
 const paused = v.object({ queue: v.string(), paused: v.boolean() });
@@ -189,7 +190,7 @@ const unwrap = (schema: v.GenericSchema): v.GenericSchema =>
 const STATUS_TEXT: Record<number, string> = {
   400: "Invalid input; `issues` name each field",
   401: "Missing or wrong token",
-  403: "Cross-site request or host not allowed",
+  403: "A cross-site POST, or a Host not allowed",
   404: "No such job",
   409: "The job is not in a state that allows this",
   413: "Body too large",
@@ -207,16 +208,17 @@ export interface OpenApiDocument {
 
 /** The OpenAPI 3.1 document; `basePath` is where the app is mounted. */
 export function openApiDocument(
-  options: { basePath?: string; token?: boolean } = {},
+  options: { basePath?: string; token?: boolean; hosts?: boolean } = {},
 ): OpenApiDocument {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of OPERATIONS) {
     const errors = [
       ...(op.errors ?? []),
       ...(options.token && op.path !== "/health" ? [401] : []),
-      // A POST from another site (its Origin, or Sec-Fetch-Site: cross-site) is refused.
-      ...(op.method === "post" ? [403] : []),
-    ].sort();
+      // A POST from another site (its Origin, or Sec-Fetch-Site: cross-site) is refused, and with
+      // `hosts` any request to another Host.
+      ...(op.method === "post" || options.hosts ? [403] : []),
+    ].sort((a, b) => a - b);
     const pathParams = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
       name: m[1],
       in: "path",

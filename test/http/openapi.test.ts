@@ -38,12 +38,14 @@ describe("GET /openapi.json", () => {
   }
 
   it("is a valid OpenAPI 3.1 document that lists every route of the app", async () => {
-    for (const [base, token] of [
-      ["", undefined],
-      ["/shiftwork", "t0ken"],
+    for (const [base, token, hosts] of [
+      ["", undefined, undefined],
+      ["/shiftwork", "t0ken", ["localhost"]],
     ] as const) {
-      const app = createApp(manager, { basePath: base, token });
-      const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+      const app = createApp(manager, { basePath: base, token, ...(hosts ? { hosts } : {}) });
+      const headers: Record<string, string> = token
+        ? { authorization: `Bearer ${token}`, host: "localhost" }
+        : {};
       const response = await app.request(`${base}/openapi.json`, { headers });
       expect(response.status).toBe(200);
       const doc = await response.json();
@@ -62,7 +64,7 @@ describe("GET /openapi.json", () => {
       ).flatMap((methods) => Object.entries(methods));
       for (const [method, op] of ops) {
         const codes = Object.keys(op.responses);
-        expect(codes.includes("403")).toBe(method === "post");
+        expect(codes.includes("403")).toBe(method === "post" || hosts !== undefined);
         expect(codes.includes("401")).toBe(token !== undefined && op.operationId !== "getHealth");
       }
       // No alternative listed twice (runAt's ISO string and Date are one string over HTTP).

@@ -154,7 +154,8 @@ describe("createManager names every problem of the job definitions at once", () 
       { path: "jobs.a.retry.attempts", message: expect.any(String) },
       {
         path: "jobs.a.timeout",
-        message: 'expected a duration above 0: milliseconds, or a string like "30s"',
+        message:
+          'expected a duration above 0, up to 100 years: milliseconds, or a string like "30s"',
       },
       { path: "jobs.b.queue", message: expect.stringMatching(/letters, digits/) },
     ]);
