@@ -102,9 +102,30 @@ console.log(
 
 /** Runs one measurement `runs` times and returns the medians of its fields. */
 async function median(runtime: Runtime, scenario: string, variant: string, options: object) {
-  const results: Record<string, number>[] = [];
-  for (let i = 0; i < runs; i++) results.push(await runChild(runtime, scenario, variant, options));
-  return medianOf(results);
+  return (await medians({ one: [runtime, scenario, variant, options] })).one as Figures;
+}
+
+type Figures = Record<string, number>;
+type Measurement = [Runtime, string, string, object];
+
+/**
+ * The medians of measurements that are compared with each other (a ratio to the peer, D's large
+ * against its small), taken in rounds: each round runs every one of them once. The host's speed
+ * drifts within minutes, and a slow spell then touches each of them alike instead of all the runs
+ * of one.
+ */
+async function medians(
+  measurements: Record<string, Measurement>,
+): Promise<Record<string, Figures>> {
+  const keys = Object.keys(measurements);
+  const results = new Map<string, Figures[]>(keys.map((key) => [key, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const key of keys) {
+      const [runtime, scenario, variant, options] = measurements[key] as Measurement;
+      results.get(key)?.push(await runChild(runtime, scenario, variant, options));
+    }
+  }
+  return Object.fromEntries(keys.map((key) => [key, medianOf(results.get(key) ?? [])]));
 }
 
 const report: Record<string, Record<string, Record<string, number>>> = {};
@@ -117,15 +138,17 @@ const ratio = (a: number | undefined, b: number | undefined) =>
 
 if (only.has("A")) {
   const o = { n, callers: num("callers") };
-  const A: Record<string, Record<string, number>> = {
-    one: await median("node", "A", "one", o),
-    concurrent: await median("node", "A", "concurrent", o),
-    many: await median("node", "A", "many", o),
-  };
-  if (peer) {
-    A.plainjobOne = await median("peer", "A", "one", o);
-    A.plainjobMany = await median("peer", "A", "many", o);
-  }
+  const A: Record<string, Figures> = await medians({
+    one: ["node", "A", "one", o],
+    concurrent: ["node", "A", "concurrent", o],
+    many: ["node", "A", "many", o],
+    ...(peer
+      ? {
+          plainjobOne: ["peer", "A", "one", o] as Measurement,
+          plainjobMany: ["peer", "A", "many", o] as Measurement,
+        }
+      : {}),
+  });
   report.A = A;
   table(
     `A. enqueue, ${n} jobs, jobs/s (target: one 30,000, ${o.callers} callers 60,000, many 250,000)`,
@@ -152,17 +175,19 @@ if (only.has("A")) {
 if (only.has("B")) {
   const o = { n, concurrency, threads };
   const oWide = { ...o, concurrency: wide };
-  const B: Record<string, Record<string, number>> = {
-    inline: await median("node", "B", "inline", o),
-    threads: await median("node", "B", "threads", o),
-    inlineWide: await median("node", "B", "inline", oWide),
-    threadsWide: await median("node", "B", "threads", oWide),
-  };
-  if (bunVersion) {
-    B.bunInline = await median("bun", "B", "inline", o);
-    B.bunWorkers = await median("bun", "B", "threads", o);
-  }
-  if (peer) B.plainjob = await median("peer", "B", "inline", o);
+  const B: Record<string, Figures> = await medians({
+    inline: ["node", "B", "inline", o],
+    threads: ["node", "B", "threads", o],
+    inlineWide: ["node", "B", "inline", oWide],
+    threadsWide: ["node", "B", "threads", oWide],
+    ...(bunVersion
+      ? {
+          bunInline: ["bun", "B", "inline", o] as Measurement,
+          bunWorkers: ["bun", "B", "threads", o] as Measurement,
+        }
+      : {}),
+    ...(peer ? { plainjob: ["peer", "B", "inline", o] as Measurement } : {}),
+  });
   report.B = B;
   const row = (k: string) => ({
     "jobs/s": B[k]?.jobsPerSec ?? "-",
@@ -208,9 +233,13 @@ if (only.has("D")) {
   const claims = Math.max(1, Math.min(200, Math.floor(small / (4 * concurrency))));
   const o = { claims, concurrency, drain: Math.min(n, small - claims * concurrency) };
   const backlog = num("backlog");
+  const { small: smallRuns, large: largeRuns } = await medians({
+    small: ["node", "D", "small", { ...o, waiting: small }],
+    large: ["node", "D", "large", { ...o, waiting }],
+  });
   const D = {
-    small: await median("node", "D", "small", { ...o, waiting: small }),
-    large: await median("node", "D", "large", { ...o, waiting }),
+    small: smallRuns as Figures,
+    large: largeRuns as Figures,
     backlog: await median("node", "D-backlog", "backlog", { backlog, claims, concurrency }),
   };
   report.D = D;
