@@ -48,6 +48,27 @@ export async function threadScheduler(threads?: number): Promise<Scheduler> {
   return nodeThreadScheduler(options);
 }
 
+/**
+ * Times a paused Manager's drain: from `resume` to the `n`-th `completed` event (which fires once
+ * its result's group commit is written, so every counted job is on disk).
+ */
+export async function timeDrain(
+  manager: { resume(): Promise<void>; addEventListener(type: string, listener: () => void): void },
+  n: number,
+): Promise<{ jobsPerSec: number; cpuUsPerJob: number }> {
+  let done = 0;
+  const finished = new Promise<void>((resolve) =>
+    manager.addEventListener("completed", () => {
+      if (++done === n) resolve();
+    }),
+  );
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await manager.resume();
+  await finished;
+  return { jobsPerSec: n / since(t0), cpuUsPerJob: cpuMicros(process.cpuUsage(cpu0)) / n };
+}
+
 /** Seconds since `t0` (a `performance.now()` reading). */
 export const since = (t0: number) => (performance.now() - t0) / 1000;
 

@@ -78,29 +78,26 @@ export function valuesToJob(v: readonly unknown[], idOf: (seq: number) => string
   };
 }
 
+/** The columns a claim sets itself (`CLAIM_SET` in verbs.ts): known without reading them back. */
+const CLAIM_WRITES = new Set<string>([
+  "state",
+  "lease_token",
+  "lease_expires_at",
+  "updated_at",
+  "last_attempt",
+  "last_started_at",
+  "last_ended_at",
+  "last_outcome",
+  "last_error",
+]);
+
 /**
- * The columns a claim reads back, in the order {@link claimedToJob} takes them: the ones the claim
- * did not set itself (state, lease, `updated_at`, the new attempt's times are known without a read).
+ * The columns a claim reads back, in table order, which {@link claimedToJob} takes them in: the
+ * ones the claim did not set itself.
  */
-export const CLAIMED_COLUMNS = [
-  "seq",
-  "name",
-  "queue",
-  "input",
-  "priority",
-  "run_at",
-  "attempt",
-  "max_attempts",
-  "key",
-  "progress",
-  "output",
-  "error",
-  "cancel_reason",
-  "cancel_requested",
-  "earlier_attempts",
-  "created_at",
-  "finished_at",
-] as const;
+export const CLAIMED_COLUMNS: readonly string[] = JOB_COLUMNS.filter(
+  (column) => !CLAIM_WRITES.has(column),
+);
 
 /** An attempt a claim has just started: no end, outcome or error yet. */
 export const openAttempt = (attempt: number, startedAt: number): Attempt => ({

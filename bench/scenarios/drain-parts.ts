@@ -2,7 +2,7 @@
 // batch size. Not part of `npm run bench`; docs/benchmarks.md uses it to say what limits B.
 import { type ClaimedJob, type ClaimRequest, createManager, type Storage } from "shiftwork";
 import { inlineScheduler } from "shiftwork/runtimes/inline";
-import { completions, cpuMicros, fileStorage, since, tempDir } from "../_host.js";
+import { completions, cpuMicros, fileStorage, since, tempDir, timeDrain } from "../_host.js";
 import * as jobs from "../jobs.js";
 
 /** Options of {@link measureDrainPart}. */
@@ -109,17 +109,7 @@ async function managerAlone({ n, concurrency }: DrainPartOptions) {
   });
   await manager.start();
   await manager.pause();
-  let done = 0;
-  const finished = new Promise<void>((resolve) =>
-    manager.addEventListener("completed", () => {
-      if (++done === n) resolve();
-    }),
-  );
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await manager.resume();
-  await finished;
-  const result = { jobsPerSec: n / since(t0), cpuUsPerJob: cpuMicros(process.cpuUsage(cpu0)) / n };
+  const result = await timeDrain(manager, n);
   await manager.stop();
   return result;
 }

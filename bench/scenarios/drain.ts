@@ -2,7 +2,7 @@
 // same number of Workers either way; in threads they share `threads` threads).
 import { createManager } from "shiftwork";
 import { inlineScheduler } from "shiftwork/runtimes/inline";
-import { cpuMicros, fileStorage, since, tempDir, threadScheduler } from "../_host.js";
+import { fileStorage, tempDir, threadScheduler, timeDrain } from "../_host.js";
 import * as jobs from "../jobs.js";
 
 /** Options of {@link measureDrain}. */
@@ -38,21 +38,10 @@ export async function measureDrain(
       Array.from({ length: size }, (_, j) => ({ name: "noop", input: { n: i + j } })),
     );
   }
-  let done = 0;
-  const finished = new Promise<void>((resolve) =>
-    manager.addEventListener("completed", () => {
-      if (++done === n) resolve();
-    }),
-  );
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  await manager.resume();
-  await finished;
-  const jobsPerSec = n / since(t0);
-  const cpuUsPerJob = cpuMicros(process.cpuUsage(cpu0)) / n;
+  const result = await timeDrain(manager, n);
   await manager.stop();
   // Closed before its folder goes: the checkpoint thread may otherwise write there meanwhile.
   await storage.close?.();
   tmp.remove();
-  return { jobsPerSec, cpuUsPerJob };
+  return result;
 }
