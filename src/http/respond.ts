@@ -168,12 +168,23 @@ export function check<S extends v.GenericSchema>(
   schema: S,
   value: unknown,
   root: string,
-): { ok: true; value: v.InferOutput<S> } | { ok: false; response: Response } {
+): Checked<v.InferOutput<S>> {
   const result = v.safeParse(schema, value);
   return result.success
     ? { ok: true, value: result.output }
-    : { ok: false, response: fail(400, `invalid ${root}`, toIssues(root, result.issues)) };
+    : refusal({ status: 400, message: `invalid ${root}`, issues: toIssues(root, result.issues) });
 }
+
+/** A checked value, or what the refusal answers: as JSON (`response`), or for a page (`answer`). */
+export type Checked<T> =
+  | { ok: true; value: T }
+  | { ok: false; answer: ErrorAnswer; response: Response };
+
+const refusal = (answer: ErrorAnswer): { ok: false; answer: ErrorAnswer; response: Response } => ({
+  ok: false,
+  answer,
+  response: fail(answer.status, answer.message, answer.issues),
+});
 
 /**
  * A request's query checked against `schema`, as {@link check} does. A parameter given twice
@@ -183,14 +194,14 @@ export function check<S extends v.GenericSchema>(
 export function checkQuery<S extends v.GenericSchema>(
   schema: S,
   queries: Record<string, string[]>,
-): { ok: true; value: v.InferOutput<S> } | { ok: false; response: Response } {
+): Checked<v.InferOutput<S>> {
   const repeated = Object.keys(queries).filter((key) => (queries[key]?.length ?? 0) > 1);
   if (repeated.length > 0) {
     const issues = repeated.map((key) => ({
       path: `query.${key}`,
       message: "given more than once",
     }));
-    return { ok: false, response: fail(400, "invalid query", issues) };
+    return refusal({ status: 400, message: "invalid query", issues });
   }
   const single = Object.fromEntries(Object.entries(queries).map(([key, [value]]) => [key, value]));
   return check(schema, single, "query");

@@ -193,11 +193,6 @@ describe("HTTP API (app.request, memory adapter)", () => {
       [app.request("/jobs?limit=100000"), "query.limit", /^expected a whole number from 1 to 200$/],
       [app.request("/jobs?limit=0"), "query.limit", /^expected a whole number from 1 to 200$/],
       [
-        app.request("/dashboard/jobs?cursor=abc"),
-        "query.cursor",
-        /^expected a cursor: the nextCursor/,
-      ],
-      [
         app.request("/queues/bad%20name/pause", { method: "POST" }),
         "path.queue",
         /letters, digits/,

@@ -147,7 +147,7 @@ describe("dashboard (hono JSX, app.request)", () => {
     expect((await manager.stats()).find((q) => q.queue === "default")?.paused).toBe(true);
   });
 
-  it("a refused button answers with a page saying why and linking back, not the API's JSON", async () => {
+  it("a refused button or list filter answers with a page saying why and linking back, not the API's JSON", async () => {
     const app = createApp(manager);
     const failed = await manager.enqueue("broken", { why: "nope" });
     await settled(failed.id, "failed");
@@ -173,6 +173,17 @@ describe("dashboard (hono JSX, app.request)", () => {
     );
     expect(stale).toMatchObject({ status: 403, type: expect.stringMatching(/^text\/html/) });
     expect(stale.text).toContain("reload the page");
+    // A filter the list refuses, from the schema or from the Manager: a page, with the whole list.
+    for (const [query, words] of [
+      ["state=bogus", "query.state: "],
+      ["cursor=abc", "query.cursor: expected a cursor"],
+      ["queue=a%20b", "query.queue: use letters"],
+    ]) {
+      const listed = await page(await app.request(`/dashboard/jobs?${query}`));
+      expect(listed).toMatchObject({ status: 400, type: expect.stringMatching(/^text\/html/) });
+      expect(listed.text).toContain(words);
+      expect(listed.text).toContain('href="/dashboard/jobs"');
+    }
   });
 
   it("with a token: login sets an HttpOnly, SameSite=Strict session cookie that the API and events accept", async () => {

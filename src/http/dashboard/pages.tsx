@@ -291,13 +291,19 @@ export function JobMissing(props: { ctx: PageContext; id: string }) {
 }
 
 /**
- * A button's action the Manager refused (a job that moved on since the page was drawn, a stale
- * form): what was wrong, and the way back, as a page rather than the API's JSON.
+ * A request the dashboard refused (a button's action on a job that moved on since the page was
+ * drawn, a stale form, a list filter that is not one): what was wrong, and the way back, as a page
+ * rather than the API's JSON.
  */
-export function ActionRefused(props: { ctx: PageContext; message: string; back: string }) {
+export function Refused(props: {
+  ctx: PageContext;
+  heading: string;
+  message: string;
+  back: string;
+}) {
   return (
-    <Layout ctx={props.ctx} title="Not done">
-      <h1>Not done</h1>
+    <Layout ctx={props.ctx} title={props.heading}>
+      <h1>{props.heading}</h1>
       <p>
         {`${props.message} `}
         <a href={props.back}>Back</a>

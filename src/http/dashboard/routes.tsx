@@ -9,10 +9,10 @@ import { deleteCookie, getCookie, setCookie, setSignedCookie } from "hono/cookie
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { ManagerLike } from "../app.js";
 import { SESSION_COOKIE } from "../guard.js";
-import { check, checkQuery, errorAnswer, named, unprefixed } from "../respond.js";
+import { check, checkQuery, type ErrorAnswer, errorAnswer, named, unprefixed } from "../respond.js";
 import { listQuerySchema, loginFormSchema } from "../schemas.js";
 import type { PageContext } from "./layout.js";
-import { ActionRefused, JobList, JobMissing, JobPage, Login, Overview } from "./pages.js";
+import { JobList, JobMissing, JobPage, Login, Overview, Refused } from "./pages.js";
 
 const CSRF_COOKIE = "shiftwork_csrf";
 
@@ -60,25 +60,41 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
     );
   };
 
+  /** What the API would answer, as a page with the way `back`: a browser lands here, not a client. */
+  const refusedPage = (
+    c: Context,
+    { status, message, issues }: ErrorAnswer,
+    back: string,
+    heading = "Not done",
+  ) => {
+    const detail = issues?.map((i) => `${i.path}: ${i.message}`).join("; ");
+    const text = unprefixed(detail || message);
+    return c.html(
+      <Refused ctx={pageContext(c)} heading={heading} message={text} back={back} />,
+      status as 400,
+    );
+  };
+
   /** Runs a button's action after the CSRF check, then goes back to `back`. */
   const action = (verb: (c: Context) => Promise<unknown>, back: (c: Context) => string) => {
     return async (c: Context) => {
-      const refused = (status: number, message: string) =>
-        c.html(
-          <ActionRefused ctx={pageContext(c)} message={message} back={`${base}${back(c)}`} />,
-          status as 400,
+      const backTo = `${base}${back(c)}`;
+      if (!(await csrfOk(c))) {
+        return refusedPage(
+          c,
+          { status: 403, message: "The form is stale: reload the page." },
+          backTo,
         );
-      if (!(await csrfOk(c))) return refused(403, "The form is stale: reload the page.");
+      }
       try {
         await verb(c);
       } catch (error) {
-        // What the API would answer, as a page: a 409 for a job that finished meanwhile, say.
-        const { status, message, issues } = errorAnswer(error);
-        if (status >= 500) throw error;
-        const detail = issues?.map((i) => `${i.path}: ${i.message}`).join("; ");
-        return refused(status, unprefixed(detail || message));
+        // A 409 for a job that finished meanwhile, say. Storage trouble stays the API's 500.
+        const answer = errorAnswer(error);
+        if (answer.status >= 500) throw error;
+        return refusedPage(c, answer, backTo);
       }
-      return c.redirect(`${base}${back(c)}`, 303);
+      return c.redirect(backTo, 303);
     };
   };
 
@@ -91,10 +107,19 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
   app.get("/dashboard", overview);
 
   app.get("/dashboard/jobs", async (c) => {
+    // A filter typed into the address bar, refused: a page that says why, and the unfiltered list.
+    const allJobs = `${base}/dashboard/jobs`;
     const checked = checkQuery(listQuerySchema, c.req.queries());
-    if (!checked.ok) return checked.response;
+    if (!checked.ok) return refusedPage(c, checked.answer, allJobs, "No such filter");
     const query = { limit: 50, ...checked.value };
-    const page = await named("query", () => manager.list(query));
+    let page: Awaited<ReturnType<ManagerLike["list"]>>;
+    try {
+      page = await named("query", () => manager.list(query));
+    } catch (error) {
+      const answer = errorAnswer(error);
+      if (answer.status >= 500) throw error;
+      return refusedPage(c, answer, allJobs, "No such filter");
+    }
     return c.html(
       <JobList
         ctx={pageContext(c)}
