@@ -78,7 +78,10 @@ export function valuesToJob(v: readonly unknown[], idOf: (seq: number) => string
   };
 }
 
-/** The columns a claim sets itself (`CLAIM_SET` in verbs.ts): known without reading them back. */
+/**
+ * The columns a claim sets to values it knows (`CLAIM_SET` in verbs.ts): no need to read them back.
+ * (`attempt` and `earlier_attempts` it writes too, from their old values: those are read.)
+ */
 const CLAIM_WRITES = new Set<string>([
   "state",
   "lease_token",
@@ -92,8 +95,8 @@ const CLAIM_WRITES = new Set<string>([
 ]);
 
 /**
- * The columns a claim reads back, in table order, which {@link claimedToJob} takes them in: the
- * ones the claim did not set itself.
+ * The columns a claim reads back, in table order, which {@link claimedToJob} takes them in: those
+ * whose new value the claim does not fix.
  */
 export const CLAIMED_COLUMNS: readonly string[] = JOB_COLUMNS.filter(
   (column) => !CLAIM_WRITES.has(column),

@@ -12,6 +12,7 @@ export function checkDb(url: string): void {
       `--db: expected file:PATH, :memory: or a libsql://, https:// or wss:// URL, got "${url}"`,
     );
   }
+  if (url === "file:") throw new UsageError("--db: file: needs a path (file:./shiftwork.db)");
   const query = url.indexOf("?");
   if (query >= 0) {
     throw new UsageError(

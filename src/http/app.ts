@@ -131,16 +131,18 @@ export function createApp(manager: ManagerLike, options: AppOptions = {}): Hono 
       nextCursor: page.nextCursor === null ? null : String(page.nextCursor),
     });
   });
+  // An id no job can have (a NUL in it) is a 400 naming `path.id`, as a queue name is.
   app.get("/jobs/:id", async (c) => {
-    const job = await manager.get(c.req.param("id"));
+    const job = await named("path", () => manager.get(c.req.param("id")));
     // The same words as a cancel or retry of a missing job (JobNotFoundError).
     return job ? c.json(publicJob(job)) : errorResponse(new JobNotFoundError(c.req.param("id")));
   });
-  app.post("/jobs/:id/cancel", async (c) =>
-    c.json(publicJob(await manager.cancel(c.req.param("id"), "cancelled over HTTP"))),
-  );
+  app.post("/jobs/:id/cancel", async (c) => {
+    const job = await named("path", () => manager.cancel(c.req.param("id"), "cancelled over HTTP"));
+    return c.json(publicJob(job));
+  });
   app.post("/jobs/:id/retry", async (c) =>
-    c.json(publicJob(await manager.retry(c.req.param("id")))),
+    c.json(publicJob(await named("path", () => manager.retry(c.req.param("id"))))),
   );
   app.get("/queues", async (c) => c.json(await manager.stats()));
   app.post("/queues/:queue/pause", async (c) => {

@@ -72,20 +72,26 @@ export const OPERATIONS: readonly Operation[] = [
     ok: [200, jobPageSchema],
     errors: [400],
   },
-  { method: "get", path: "/jobs/{id}", summary: "One job", ok: [200, jobSchema], errors: [404] },
+  {
+    method: "get",
+    path: "/jobs/{id}",
+    summary: "One job",
+    ok: [200, jobSchema],
+    errors: [400, 404],
+  },
   {
     method: "post",
     path: "/jobs/{id}/cancel",
     summary: "Cancel a waiting or active job",
     ok: [200, jobSchema],
-    errors: [404, 409],
+    errors: [400, 404, 409],
   },
   {
     method: "post",
     path: "/jobs/{id}/retry",
     summary: "Run a failed or cancelled job again",
     ok: [200, jobSchema],
-    errors: [404, 409],
+    errors: [400, 404, 409],
   },
   {
     method: "get",
@@ -188,7 +194,7 @@ const unwrap = (schema: v.GenericSchema): v.GenericSchema =>
     : schema;
 
 const STATUS_TEXT: Record<number, string> = {
-  400: "Invalid input; `issues` name each field",
+  400: "Invalid input; `issues` name each field (`body.…`, `query.…`, `path.…`)",
   401: "Missing or wrong token",
   403: "A cross-site POST, or a Host not allowed",
   404: "No such job",

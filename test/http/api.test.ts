@@ -197,6 +197,10 @@ describe("HTTP API (app.request, memory adapter)", () => {
         "path.queue",
         /letters, digits/,
       ],
+      // An id no job can have: the path's, not the body's.
+      [app.request("/jobs/a%00b"), "path.id", /NUL/],
+      [app.request("/jobs/a%00b/cancel", { method: "POST" }), "path.id", /NUL/],
+      [app.request("/jobs/a%00b/retry", { method: "POST" }), "path.id", /NUL/],
       [
         app.request("/queues/bad%20name/resume", { method: "POST" }),
         "path.queue",

@@ -179,6 +179,7 @@ describe("the shiftwork CLI", () => {
     writeFileSync(broken, "export const = ;\n");
     const own: [string[], RegExp][] = [
       [["status", "--db", "bogus"], /--db: expected file:PATH, :memory: or a libsql:/],
+      [["status", "--db", "file:"], /--db: file: needs a path/],
       [
         ["list", "--db", `${db}?mode=ro`],
         /--db: a local file takes no query parameters \(got "mode=ro"\)/,

@@ -135,7 +135,11 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
     );
   });
   app.get("/dashboard/jobs/:id", async (c) => {
-    const job = await manager.get(c.req.param("id"));
+    // An id no job can have (a NUL in it) finds no job, as a wrong one does.
+    const job = await manager.get(c.req.param("id")).catch((error: unknown) => {
+      if (errorAnswer(error).status >= 500) throw error;
+      return null;
+    });
     // A page, not the API's JSON: this is where a browser's link lands.
     if (!job) return c.html(<JobMissing ctx={pageContext(c)} id={c.req.param("id")} />, 404);
     return c.html(<JobPage ctx={pageContext(c)} job={job} />);
@@ -144,11 +148,17 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
   const jobPage = (c: Context) => `/dashboard/jobs/${encodeURIComponent(c.req.param("id") ?? "")}`;
   app.post(
     "/dashboard/jobs/:id/retry",
-    action((c) => manager.retry(c.req.param("id") ?? ""), jobPage),
+    action((c) => named("path", () => manager.retry(c.req.param("id") ?? "")), jobPage),
   );
   app.post(
     "/dashboard/jobs/:id/cancel",
-    action((c) => manager.cancel(c.req.param("id") ?? "", "cancelled from the dashboard"), jobPage),
+    action(
+      (c) =>
+        named("path", () =>
+          manager.cancel(c.req.param("id") ?? "", "cancelled from the dashboard"),
+        ),
+      jobPage,
+    ),
   );
   app.post(
     "/dashboard/queues/:queue/pause",
