@@ -111,6 +111,9 @@ export const openAttempt = (attempt: number, startedAt: number): Attempt => ({
   error: null,
 });
 
+/** Where the (new) attempt number is among {@link CLAIMED_COLUMNS}: the last attempt's, too. */
+const CLAIMED_ATTEMPT = CLAIMED_COLUMNS.indexOf("attempt");
+
 /** What one claim wrote into every row it took (see `CLAIM_SET` in verbs.ts). */
 export interface ClaimWrite {
   /** The claim's token: each row's lease token is `token.seq`. */
@@ -120,8 +123,8 @@ export interface ClaimWrite {
 }
 
 /**
- * Maps a claimed row's values in {@link CLAIMED_COLUMNS} order to its job, with what the claim
- * wrote filled in from `claim`: a claim reads back 17 columns of each row instead of 26.
+ * Maps a claimed row's values in {@link CLAIMED_COLUMNS} order to its job: the claim's own writes
+ * go back in their places, and the row is read as any other ({@link valuesToJob}).
  */
 export function claimedToJob(
   v: readonly unknown[],
@@ -129,33 +132,23 @@ export function claimedToJob(
   claim: ClaimWrite,
 ): JobRecord {
   const seq = num(v[0]);
-  const attempt = num(v[6]);
-  const attempts = parse<Attempt[]>(v[14], []);
-  attempts.push(openAttempt(attempt, claim.now));
-  return {
-    id: idOf(seq),
-    seq,
-    name: String(v[1]),
-    queue: String(v[2]),
-    input: parse<Json>(v[3], null),
+  const attempt = v[CLAIMED_ATTEMPT];
+  const wrote: Record<string, unknown> = {
     state: "active",
-    priority: num(v[4]),
-    runAt: num(v[5]),
-    attempt,
-    maxAttempts: num(v[7]),
-    key: (v[8] as string | null) ?? null,
-    progress: parse<Json>(v[9], null),
-    output: parse<Json>(v[10], null),
-    error: parse<ErrorInfo | null>(v[11], null),
-    cancelReason: (v[12] as string | null) ?? null,
-    cancelRequested: num(v[13]) === 1,
-    leaseToken: `${claim.token}.${seq}`,
-    leaseExpiresAt: claim.leaseExpiresAt,
-    attempts,
-    createdAt: num(v[15]),
-    updatedAt: claim.now,
-    finishedAt: numOrNull(v[16]),
+    lease_token: `${claim.token}.${seq}`,
+    lease_expires_at: claim.leaseExpiresAt,
+    updated_at: claim.now,
+    last_attempt: attempt,
+    last_started_at: claim.now,
+    last_ended_at: null,
+    last_outcome: null,
+    last_error: null,
   };
+  let next = 0;
+  return valuesToJob(
+    JOB_COLUMNS.map((column) => (CLAIM_WRITES.has(column) ? wrote[column] : v[next++])),
+    idOf,
+  );
 }
 
 /**
