@@ -31,6 +31,12 @@ export class ValidationError extends ShiftworkError {
   }
 }
 
+/**
+ * A library message without its `[shiftwork] ` tag, for a voice that says who it is already: the
+ * CLI's `shiftwork: `, an HTTP error body.
+ */
+export const unprefixed = (message: string): string => message.replace(/^\[shiftwork\] /, "");
+
 /** An enqueue named a job that no definition registers. */
 export class UnknownJobError extends ShiftworkError {
   override name = "UnknownJobError";

@@ -13,6 +13,7 @@ import {
   JobNotFoundError,
   ShiftworkError,
   UnknownJobError,
+  unprefixed,
   ValidationError,
 } from "../../src/errors.js";
 import { createManager } from "../../src/manager.js";
@@ -151,9 +152,6 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
-
-/** A library message without its `[shiftwork] ` tag: the CLI's own `shiftwork: ` says it already. */
-const unprefixed = (message: string) => message.replace(/^\[shiftwork\] /, "");
 
 function usage(message: string): number {
   console.error(`shiftwork: ${message}\n\n${USAGE}`);

@@ -10,6 +10,7 @@ import {
   JobStateError,
   ShiftworkError,
   UnknownJobError,
+  unprefixed,
   ValidationError,
 } from "../errors.js";
 import type { JobRecord } from "../ports.js";
@@ -29,9 +30,6 @@ export function fail(status: ErrorStatus, message: string, issues?: Issue[]): Re
     { status },
   );
 }
-
-/** A library message without its `[shiftwork] ` tag. */
-export const unprefixed = (message: string): string => message.replace(/^\[shiftwork\] /, "");
 
 /**
  * The one 401: it says nothing about why, and names the scheme that would pass (RFC 9110 asks a

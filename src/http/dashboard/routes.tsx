@@ -7,9 +7,10 @@
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie, setSignedCookie } from "hono/cookie";
 import { timingSafeEqual } from "hono/utils/buffer";
+import { unprefixed } from "../../errors.js";
 import type { ManagerLike } from "../app.js";
 import { SESSION_COOKIE } from "../guard.js";
-import { check, checkQuery, type ErrorAnswer, errorAnswer, named, unprefixed } from "../respond.js";
+import { check, checkQuery, type ErrorAnswer, errorAnswer, named } from "../respond.js";
 import { listQuerySchema, loginFormSchema } from "../schemas.js";
 import type { PageContext } from "./layout.js";
 import { JobList, JobMissing, JobPage, Login, Overview, Refused } from "./pages.js";
@@ -75,6 +76,16 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
     );
   };
 
+  /**
+   * What a refused Manager call answers, for {@link refusedPage}: a client's mistake (a 409 for a
+   * job that finished meanwhile, a 400). Storage trouble is thrown on, and stays the API's 500.
+   */
+  const clientError = (error: unknown): ErrorAnswer => {
+    const answer = errorAnswer(error);
+    if (answer.status >= 500) throw error;
+    return answer;
+  };
+
   /** Runs a button's action after the CSRF check, then goes back to `back`. */
   const action = (verb: (c: Context) => Promise<unknown>, back: (c: Context) => string) => {
     return async (c: Context) => {
@@ -89,10 +100,7 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
       try {
         await verb(c);
       } catch (error) {
-        // A 409 for a job that finished meanwhile, say. Storage trouble stays the API's 500.
-        const answer = errorAnswer(error);
-        if (answer.status >= 500) throw error;
-        return refusedPage(c, answer, backTo);
+        return refusedPage(c, clientError(error), backTo);
       }
       return c.redirect(backTo, 303);
     };
@@ -116,9 +124,7 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
     try {
       page = await named("query", () => manager.list(query));
     } catch (error) {
-      const answer = errorAnswer(error);
-      if (answer.status >= 500) throw error;
-      return refusedPage(c, answer, allJobs, "No such filter");
+      return refusedPage(c, clientError(error), allJobs, "No such filter");
     }
     return c.html(
       <JobList
@@ -137,7 +143,7 @@ export function dashboard(manager: ManagerLike, options: DashboardOptions): Hono
   app.get("/dashboard/jobs/:id", async (c) => {
     // An id no job can have (a NUL in it) finds no job, as a wrong one does.
     const job = await manager.get(c.req.param("id")).catch((error: unknown) => {
-      if (errorAnswer(error).status >= 500) throw error;
+      clientError(error);
       return null;
     });
     // A page, not the API's JSON: this is where a browser's link lands.
