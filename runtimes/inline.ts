@@ -3,8 +3,8 @@
  * Works on every host; CPU-bound handlers block the host while they run.
  * @module
  */
-import { MAX_TIMER_MS } from "../src/_long-timer.js";
 import { createExecutor } from "../src/host/executor.js";
+import { timerSlot } from "../src/host/timer-slot.js";
 import type { ExecutionContext, FromContext, Scheduler } from "../src/ports.js";
 
 /** Options of {@link inlineScheduler}. */
@@ -15,8 +15,7 @@ export interface InlineSchedulerOptions {
 
 /** Creates a Scheduler that runs each Worker's handlers in this thread. */
 export function inlineScheduler(options: InlineSchedulerOptions = {}): Scheduler {
-  const now = options.now ?? (() => Date.now());
-  let slot: ReturnType<typeof setTimeout> | undefined;
+  const slot = timerSlot(options.now);
   return {
     name: "inline",
     spawn({ jobs, onMessage }): ExecutionContext {
@@ -35,20 +34,9 @@ export function inlineScheduler(options: InlineSchedulerOptions = {}): Scheduler
         },
       };
     },
-    wakeAt(time, callback) {
-      if (slot !== undefined) clearTimeout(slot);
-      slot = undefined;
-      if (time === null) return;
-      // setTimeout holds at most 2^31-1 ms; an early wake-up just re-arms the slot.
-      const delay = Math.min(Math.max(0, time - now()), MAX_TIMER_MS);
-      slot = setTimeout(() => {
-        slot = undefined;
-        callback();
-      }, delay);
-    },
-    close() {
-      if (slot !== undefined) clearTimeout(slot);
-      slot = undefined;
-    },
+    // The same one-slot timer as the thread schedulers' (a wake-up past what setTimeout holds
+    // fires early and is armed again).
+    wakeAt: (time, callback) => slot.wakeAt(time, callback),
+    close: () => slot.clear(),
   };
 }
